@@ -1,0 +1,144 @@
+"""Key performance indicators of a run: a flat mapping name → number (units in the names;
+every name is documented in docs/kpis.md and the README glossary)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from callao.scenario import FLOWS
+
+
+def _mean(x) -> float:
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if x.size else float("nan")
+
+
+def _pct(x, q: float) -> float:
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    return float(np.percentile(x, q)) if x.size else float("nan")
+
+
+def compute_kpis(r) -> dict[str, float]:
+    """All KPIs of a :class:`~callao.results.Results`. Waiting-time KPIs exclude calls arriving in
+    the warm-up; counts and throughput cover the whole horizon."""
+    sc, v, H = r.scenario, r.vessels, r.horizon_h
+    warm = sc.simulation.warmup_days * 24.0
+    k: dict[str, float] = {}
+    arrived = v["t_arrival"] < H
+    measured = arrived & (v["t_arrival"] >= warm)
+    k["vessel_calls_total"] = int(arrived.sum())
+    for t in sc.terminals:
+        k[f"vessel_calls_{t.name}"] = int((arrived & (v["terminal"] == t.name)).sum())
+    m = v[measured]
+    k["anchorage_wait_mean_h"] = _mean(m["t_channel_in"] - m["t_arrival"])
+    k["anchorage_wait_p90_h"] = _pct(m["t_channel_in"] - m["t_arrival"], 90)
+    k["berth_wait_mean_h"] = _mean(m["t_berth_assigned"] - m["t_arrival"])
+    k["berth_time_mean_h"] = _mean(m["t_unberth"] - m["t_berth"])
+    k["turnaround_mean_h"] = _mean(m["t_depart"] - m["t_arrival"])
+    k["berth_productivity_mean_mph"] = _mean(m["moves"] / (m["t_handling_end"] - m["t_handling_start"]))
+    occ = r.berth_occupancy.iloc[int(warm):]
+    for t in sc.terminals:
+        k[f"berth_occupancy_{t.name}"] = float(occ[t.name].mean())
+    k["civil_military_encounters"] = int(v.loc[arrived, "naval_encounters"].sum())
+    k["naval_movements"] = int((r.naval["start_h"] < H).sum())
+    k["naval_delay_h_total"] = float(v.loc[arrived, "naval_delay_h"].sum())
+    cl = r.closures
+    k["closure_events"] = int((cl["start_h"] < H).sum())
+    k["closure_hours"] = float((np.minimum(cl["end_h"], H) - cl["start_h"]).clip(lower=0).sum())
+    k["closure_delay_h_total"] = float(v.loc[arrived, "closure_delay_h"].sum())
+    k["transship_unmatched_moves"] = int((v["n_transship_out"] - v["n_transship_out_actual"]).clip(lower=0).sum())
+    if r.containers is not None:
+        k.update(_container_kpis(r))
+    return k
+
+
+def _container_kpis(r) -> dict[str, float]:
+    sc, c, H = r.scenario, r.containers, r.horizon_h
+    k: dict[str, float] = {}
+    teu = c["teu"].to_numpy(float)
+    discharged = c["t_discharge"].to_numpy() <= H
+    loaded = c["t_load"].to_numpy() <= H
+    term = c["terminal"].to_numpy()
+    k["containers_total"] = int(len(c))
+    k["moves_total"] = int(discharged.sum() + loaded.sum())
+    k["teu_total"] = float(teu[discharged].sum() + teu[loaded].sum())
+    for t in sc.terminals:
+        sel = term == t.name
+        k[f"teu_{t.name}"] = float(teu[discharged & sel].sum() + teu[loaded & sel].sum())
+    flow = c["flow"].to_numpy()
+    left = c["t_yard_out"].to_numpy() <= H
+    dwell_d = (c["t_yard_out"] - c["t_yard_in"]).to_numpy() / 24.0
+    for f in FLOWS:
+        k[f"yard_dwell_{f}_mean_d"] = _mean(dwell_d[left & (flow == f)])
+    yard = r.yard_teu
+    for t in sc.terminals:
+        k[f"yard_occupancy_mean_teu_{t.name}"] = float(yard[t.name].mean())
+        k[f"yard_occupancy_peak_teu_{t.name}"] = float(yard[t.name].max())
+        k[f"yard_utilisation_{t.name}"] = float(yard[t.name].mean() / t.yard_capacity_teu)
+    imp = (flow == "import") & (c["t_customs_release"].to_numpy() <= H)
+    arrival = r.vessels["t_berth"].to_numpy()[c["vessel_in"].to_numpy()[imp]]
+    k["customs_release_mean_h"] = _mean(c["t_customs_release"].to_numpy()[imp] - arrival)
+    ch = c["customs_channel"].to_numpy()
+    done = c["t_customs_release"].to_numpy() <= H
+    for name, label in (("orange", "scans"), ("red", "exams")):
+        sel = (ch == name) & done
+        k[f"customs_{label}"] = int(sel.sum())
+        k[f"customs_{label[:-1]}_wait_mean_h"] = _mean(
+            (c["t_inspection_start"] - c["t_customs_request"]).to_numpy()[sel])
+    insp = np.isin(ch, ["orange", "red"]) & done
+    k["customs_added_dwell_mean_h"] = _mean((c["t_customs_release"] - c["t_customs_request"]).to_numpy()[insp])
+    k["exports_customs_late"] = int(c["customs_late"].sum())
+    k["exports_late_gate"] = int(c["late_gate"].sum())
+    trucks = r.gate_trucks
+    k["gate_trucks_per_day_mean"] = float(trucks.sum() / (H / 24.0))
+    k["gate_trucks_peak_hour"] = int(trucks.max()) if len(trucks) else 0
+    gated = (c["t_gate"].to_numpy() >= 0) & (c["t_gate"].to_numpy() < H)
+    k["gate_wait_mean_h"] = _mean(c["gate_wait_h"].to_numpy()[gated])
+    k["gate_wait_p95_h"] = _pct(c["gate_wait_h"].to_numpy()[gated], 95)
+    out_truck = np.isin(flow, ["import", "empty_in"]) & left
+    k["corridor_time_mean_h"] = _mean((c["t_lima"] - c["t_yard_out"]).to_numpy()[out_truck])
+    return k
+
+
+KPI_DOCS: dict[str, str] = {
+    "vessel_calls_total": "vessel calls arriving within the horizon (count)",
+    "vessel_calls_<terminal>": "calls at one terminal (count)",
+    "anchorage_wait_mean_h": "mean hours from arrival at anchorage to entering the channel inbound",
+    "anchorage_wait_p90_h": "90th percentile of that wait (hours)",
+    "berth_wait_mean_h": "mean hours from arrival until a quay position is allocated",
+    "berth_time_mean_h": "mean hours at berth (mooring to unberthing)",
+    "turnaround_mean_h": "mean hours from arrival to leaving the channel outbound",
+    "berth_productivity_mean_mph": "mean moves per hour of handling per call",
+    "berth_occupancy_<terminal>": "share (0-1) of quay length x time occupied by berthed vessels, incl. clearance",
+    "civil_military_encounters": "commercial channel transits held back by a naval movement (count)",
+    "naval_movements": "naval movements through the shared channel (count)",
+    "naval_delay_h_total": "vessel-hours of delay caused by naval movements",
+    "closure_events": "port closures starting within the horizon (count)",
+    "closure_hours": "hours the port was closed within the horizon",
+    "closure_delay_h_total": "vessel-hours of channel delay caused by closures",
+    "transship_unmatched_moves": "planned transshipment loads with no connecting box ready (moves)",
+    "containers_total": "container records that entered the yard within the horizon (count)",
+    "moves_total": "quay moves (discharge + load) within the horizon (count)",
+    "teu_total": "TEU moved over the quay within the horizon (port throughput; transshipment counts twice)",
+    "teu_<terminal>": "TEU moved over one terminal's quay",
+    "yard_dwell_<flow>_mean_d": "mean days in the yard of boxes of that flow that left it (import, export, empty_in, empty_out, transship)",
+    "yard_occupancy_mean_teu_<terminal>": "time-average yard stock, TEU",
+    "yard_occupancy_peak_teu_<terminal>": "highest hourly-average yard stock, TEU",
+    "yard_utilisation_<terminal>": "mean yard stock / yard capacity (0-1)",
+    "customs_release_mean_h": "mean hours from the vessel's berthing to customs release, imports (SUNAT 'levante')",
+    "customs_scans": "containers scanned (orange channel) and released within the horizon (count)",
+    "customs_exams": "containers physically examined (red channel) within the horizon (count)",
+    "customs_scan_wait_mean_h": "mean hours waiting for a scanner",
+    "customs_exam_wait_mean_h": "mean hours waiting for a physical-exam team",
+    "customs_added_dwell_mean_h": "mean hours from inspection request to release, inspected boxes",
+    "exports_customs_late": "export boxes released by customs after their loading time (count)",
+    "exports_late_gate": "export boxes whose truck cleared the gate after the loading time (count)",
+    "gate_trucks_per_day_mean": "truck visits at the gates per day (one box each)",
+    "gate_trucks_peak_hour": "most trucks arriving in one hour",
+    "gate_wait_mean_h": "mean hours a truck queues at the gate",
+    "gate_wait_p95_h": "95th percentile of gate queueing, hours",
+    "corridor_time_mean_h": "mean hours from the gate to Lima, import trucks",
+}

@@ -1,0 +1,353 @@
+"""The validated model of a port: what a scenario TOML file may contain.
+
+Every field has a unit in its name or description. Times are in hours unless the name says days;
+lengths and depths in metres; volumes in TEU or moves (one container lifted on or off a vessel).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from callao.scenario.distributions import Constant, Distribution
+
+FLOWS = ("import", "export", "empty_in", "empty_out", "transship")
+"""Container flows. ``empty_in`` is discharged and leaves by truck; ``empty_out`` arrives by truck
+and is loaded; ``transship`` is discharged and loaded onto a later call at the same terminal."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _shares_sum_to_one(shares: dict[str, float], what: str) -> dict[str, float]:
+    if any(v < 0 for v in shares.values()):
+        raise ValueError(f"{what} shares must be >= 0, got {shares}")
+    total = sum(shares.values())
+    if shares and abs(total - 1.0) > 1e-6:
+        raise ValueError(f"{what} shares must sum to 1, got {total:.4f}")
+    return shares
+
+
+class Simulation(Section):
+    """Run length and output switches."""
+
+    years: float = Field(1.0, gt=0, le=50, description="simulated horizon, years of 8,760 h")
+    warmup_days: float = Field(0.0, ge=0, description="days excluded from waiting-time KPIs")
+    containers: bool = Field(
+        True, description="simulate container-level flows (false: vessels only, as a pure queue)"
+    )
+    demand_factor: float = Field(
+        1.0, gt=0, description="multiplies every call's moves (1.0 = calibrated year)"
+    )
+
+
+class VesselClass(Section):
+    """A family of ships with the same dimensions."""
+
+    name: str
+    loa_m: float = Field(gt=0, description="length overall, metres")
+    draft_m: float = Field(gt=0, description="laden draft, metres")
+    teu_capacity: int = Field(gt=0)
+    max_cranes: int = Field(ge=1, description="most quay cranes that can work the ship at once")
+
+
+class Terminal(Section):
+    """A container terminal with one continuous quay, a crane pool and a yard."""
+
+    name: str
+    label: str = ""
+    quay_length_m: float = Field(gt=0)
+    depth_m: float = Field(gt=0, description="depth alongside, metres")
+    berth_clearance_m: float = Field(
+        0.0, ge=0, description="gap kept free between berthed ships, metres"
+    )
+    cranes: int = Field(ge=1, description="ship-to-shore cranes in the pool")
+    moves_per_crane_hour: float = Field(gt=0, description="gross moves per crane-hour")
+    mooring_h: float = Field(0.0, ge=0, description="berthing and preparation before work, hours")
+    unmooring_h: float = Field(0.0, ge=0, description="lashing checks and unberthing, hours")
+    yard_capacity_teu: float = Field(1.0, gt=0, description="yard capacity, TEU")
+    gate_lanes: int = Field(1, ge=1, description="truck gate lanes (each terminal has its own gate)")
+    lon: float | None = Field(None, description="quay midpoint longitude, degrees (for maps)")
+    lat: float | None = Field(None, description="quay midpoint latitude, degrees")
+
+
+class CallSize(Section):
+    """How many moves a call makes and how they split."""
+
+    moves_per_call: Distribution = Field(description="moves (discharge + load) per call")
+    discharge_share: float = Field(0.5, ge=0, le=1, description="share of moves that are discharge")
+
+
+class Service(CallSize):
+    """A scheduled liner service calling every ``interval_days`` at one terminal."""
+
+    name: str
+    terminal: str
+    vessel_class: str
+    region: str = Field(description="trade region the service links Callao to")
+    interval_days: float = Field(7.0, gt=0)
+    first_window_h: float = Field(0.0, ge=0, description="first berthing window after the start, hours")
+    lateness_h: Distribution = Field(
+        default=Constant(dist="constant", value=0.0),
+        description="arrival minus window, hours (normal with low < 0 allows early arrivals)",
+    )
+
+
+class Tramp(CallSize):
+    """Unscheduled arrivals of one vessel class at one terminal: a Poisson stream."""
+
+    name: str
+    terminal: str
+    vessel_class: str
+    region: str = "other"
+    calls_per_year: float = Field(gt=0)
+
+
+class Channel(Section):
+    """The approach channel and harbour entrance that every vessel transits."""
+
+    transit_h: float = Field(0.0, ge=0, description="time to transit between anchorage and berth")
+    one_way_loa_m: float = Field(
+        1e9, gt=0, description="vessels at least this long need the channel to themselves"
+    )
+
+
+class Naval(Section):
+    """Naval movements through the shared waters, on their own schedule and with priority."""
+
+    movements_per_day: float = Field(0.0, ge=0)
+    duration_h: float = Field(0.5, ge=0, description="channel time blocked per movement, hours")
+    day_start_h: float = Field(0.0, ge=0, lt=24, description="earliest hour of day for movements")
+    day_end_h: float = Field(24.0, gt=0, le=24, description="latest hour of day for movements")
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.day_end_h <= self.day_start_h:
+            raise ValueError(
+                f"day_end_h ({self.day_end_h}) must be after day_start_h ({self.day_start_h})"
+            )
+        return self
+
+
+class Season(Section):
+    months: list[int] = Field(min_length=1, description="calendar months 1-12")
+    events_per_month: float = Field(ge=0)
+
+    @field_validator("months")
+    @classmethod
+    def _months(cls, v: list[int]) -> list[int]:
+        bad = [m for m in v if not 1 <= m <= 12]
+        if bad:
+            raise ValueError(f"months must be 1..12, got {bad}")
+        return v
+
+
+class FixedClosure(Section):
+    start_h: float = Field(ge=0)
+    duration_h: float = Field(gt=0)
+    reason: str = "closure"
+
+
+class Closures(Section):
+    """Port closures: random swell events by season, plus fixed ones (a blockade, a drill)."""
+
+    seasons: list[Season] = []
+    duration_h: Distribution = Field(default=Constant(dist="constant", value=48.0))
+    fixed: list[FixedClosure] = []
+    stop_cranes: bool = Field(True, description="crane work stops during a closure too")
+
+
+class Dwell(Section):
+    """Yard dwell, days, by flow: import and empty_in from discharge to the truck's pick-up
+    wish; export and empty_out from gate-in to loading; transship is the minimum connection."""
+
+    import_: Distribution = Field(alias="import")
+    export: Distribution
+    empty_in: Distribution
+    empty_out: Distribution
+    transship: Distribution
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def for_flow(self, flow: str) -> Distribution:
+        return self.import_ if flow == "import" else getattr(self, flow)
+
+
+class Cargo(Section):
+    """What the boxes are."""
+
+    discharge_mix: dict[str, float] = Field(
+        default={"import": 0.7, "empty_in": 0.1, "transship": 0.2},
+        description="shares of discharged moves by flow (import, empty_in, transship)",
+    )
+    load_mix: dict[str, float] = Field(
+        default={"export": 0.6, "empty_out": 0.2, "transship": 0.2},
+        description="shares of loaded moves by flow (export, empty_out, transship)",
+    )
+    forty_ft_share: float = Field(0.6, ge=0, le=1, description="share of boxes that are 40-foot")
+    reefer_share_import: float = Field(0.05, ge=0, le=1)
+    export_commodities: dict[str, float] = Field(
+        default={"general": 1.0}, description="export commodity shares (dry boxes)"
+    )
+    reefer_commodities: dict[str, float] = Field(
+        default={"fruit": 1.0}, description="export commodity shares among reefers"
+    )
+    reefer_share_export: float = Field(0.3, ge=0, le=1)
+    destinations: dict[str, dict[str, float]] = Field(
+        default={"other": {"other": 1.0}}, description="region -> destination port -> share"
+    )
+
+    @field_validator("discharge_mix")
+    @classmethod
+    def _dmix(cls, v):
+        extra = set(v) - {"import", "empty_in", "transship"}
+        if extra:
+            raise ValueError(f"unknown discharge flows {sorted(extra)}; expected import, empty_in, transship")
+        return _shares_sum_to_one(v, "discharge_mix")
+
+    @field_validator("load_mix")
+    @classmethod
+    def _lmix(cls, v):
+        extra = set(v) - {"export", "empty_out", "transship"}
+        if extra:
+            raise ValueError(f"unknown load flows {sorted(extra)}; expected export, empty_out, transship")
+        return _shares_sum_to_one(v, "load_mix")
+
+    @field_validator("export_commodities", "reefer_commodities")
+    @classmethod
+    def _commodities(cls, v):
+        return _shares_sum_to_one(v, "commodity")
+
+    @field_validator("destinations")
+    @classmethod
+    def _destinations(cls, v):
+        for region, ports in v.items():
+            _shares_sum_to_one(ports, f"destinations.{region}")
+        return v
+
+
+class Channels(Section):
+    """Shares of customs channels: green (released), orange (non-intrusive scan), red (physical exam)."""
+
+    green: float = Field(ge=0, le=1)
+    orange: float = Field(ge=0, le=1)
+    red: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum(self):
+        _shares_sum_to_one({"green": self.green, "orange": self.orange, "red": self.red}, "channel")
+        return self
+
+
+class Customs(Section):
+    """Customs clearance and inspection capacity."""
+
+    import_channels: Channels = Channels(green=1.0, orange=0.0, red=0.0)
+    export_channels: Channels = Channels(green=1.0, orange=0.0, red=0.0)
+    anticipated_share: float = Field(
+        0.0, ge=0, le=1, description="share of imports declared before arrival (cleared at discharge)"
+    )
+    documentary_h: Distribution = Field(
+        default=Constant(dist="constant", value=0.0),
+        description="processing time of a declaration not anticipated, hours",
+    )
+    scanners: int = Field(1, ge=1)
+    scans_per_hour: float = Field(10.0, gt=0, description="per scanner")
+    scan_h: float = Field(1.0, ge=0, description="positioning + scan + image review, hours")
+    exams_per_day: float = Field(50.0, gt=0, description="physical examinations per day, all teams")
+    exam_h: Distribution = Field(
+        default=Constant(dist="constant", value=24.0),
+        description="duration of a physical exam incl. unstuffing and restuffing, hours",
+    )
+
+
+class Gate(Section):
+    """Truck gates (lanes are per terminal) and the corridor to Lima."""
+
+    service_min: float = Field(gt=0, description="mean gate transaction per truck, minutes")
+    hourly_profile: list[float] = Field(
+        default=[1.0] * 24, min_length=24, max_length=24,
+        description="relative truck arrivals by hour of day (0-23)",
+    )
+    corridor_h: float = Field(1.0, ge=0, description="free-flow travel time to Lima, hours")
+    corridor_peak_factor: list[float] = Field(
+        default=[1.0] * 24, min_length=24, max_length=24,
+        description="travel-time multiplier by hour of day",
+    )
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _profile(cls, v):
+        if any(x < 0 for x in v) or sum(v) <= 0:
+            raise ValueError("hourly_profile needs 24 non-negative weights, not all zero")
+        return v
+
+
+class Scenario(Section):
+    """A whole port: the root of a scenario file."""
+
+    name: str
+    description: str = ""
+    simulation: Simulation = Simulation()
+    vessel_classes: list[VesselClass] = Field(min_length=1)
+    terminals: list[Terminal] = Field(min_length=1)
+    services: list[Service] = []
+    tramp: list[Tramp] = []
+    channel: Channel = Channel()
+    naval: Naval = Naval()
+    closures: Closures = Closures()
+    cargo: Cargo = Cargo()
+    dwell_days: Dwell | None = None
+    customs: Customs = Customs()
+    gate: Gate | None = None
+
+    @model_validator(mode="after")
+    def _references(self):
+        classes = {c.name: c for c in self.vessel_classes}
+        terminals = {t.name: t for t in self.terminals}
+        for kind, calls in (("services", self.services), ("tramp", self.tramp)):
+            for i, call in enumerate(calls):
+                where = f"{kind}[{i}] ({call.name})"
+                if call.vessel_class not in classes:
+                    raise ValueError(
+                        f"{where}.vessel_class: {call.vessel_class!r} is not a vessel class; "
+                        f"expected one of {sorted(classes)}"
+                    )
+                if call.terminal not in terminals:
+                    raise ValueError(
+                        f"{where}.terminal: {call.terminal!r} is not a terminal; "
+                        f"expected one of {sorted(terminals)}"
+                    )
+                vc, t = classes[call.vessel_class], terminals[call.terminal]
+                if vc.loa_m > t.quay_length_m:
+                    raise ValueError(
+                        f"{where}: vessel class {vc.name!r} (loa_m={vc.loa_m}) fits no berth at "
+                        f"{t.name!r}: expected loa_m <= quay_length_m={t.quay_length_m}"
+                    )
+                if vc.draft_m > t.depth_m:
+                    raise ValueError(
+                        f"{where}: vessel class {vc.name!r} (draft_m={vc.draft_m}) fits no berth at "
+                        f"{t.name!r}: expected draft_m <= depth_m={t.depth_m}"
+                    )
+        if not self.services and not self.tramp:
+            raise ValueError("a scenario needs at least one service or tramp stream of vessel calls")
+        if self.simulation.containers:
+            missing = [s for s in ("dwell_days", "gate") if getattr(self, s) is None]
+            if missing:
+                raise ValueError(
+                    f"simulation.containers is true, so sections {missing} are required "
+                    "(or set simulation.containers = false for a vessels-only run)"
+                )
+        return self
+
+    def terminal(self, name: str) -> Terminal:
+        return next(t for t in self.terminals if t.name == name)
+
+    def vessel_class(self, name: str) -> VesselClass:
+        return next(c for c in self.vessel_classes if c.name == name)
+
+    @property
+    def horizon_h(self) -> float:
+        return self.simulation.years * 8760.0

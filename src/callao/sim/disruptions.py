@@ -1,0 +1,87 @@
+"""Exogenous blocking of the channel: swell closures and naval movements, as time windows (hours)."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from callao.scenario import Scenario
+from callao.sim.streams import Streams
+
+HOURS_PER_MONTH = 8760.0 / 12
+
+
+def closures(scenario: Scenario, streams: Streams, until_h: float) -> pd.DataFrame:
+    """Port closures up to ``until_h``: seasonal swell events (Poisson per month) plus fixed ones.
+
+    Overlapping windows are merged. Columns: start_h, end_h, reason.
+    """
+    rng = streams("disruptions", "closures")
+    cfg = scenario.closures
+    rate = np.zeros(12)
+    for season in cfg.seasons:
+        for m in season.months:
+            rate[m - 1] += season.events_per_month
+    n_months = int(np.ceil(until_h / HOURS_PER_MONTH))
+    month_of_year = np.arange(n_months) % 12
+    counts = rng.poisson(rate[month_of_year])
+    starts = (np.repeat(np.arange(n_months), counts) + rng.random(counts.sum())) * HOURS_PER_MONTH
+    durations = cfg.duration_h.sample(rng, starts.size)
+    windows = [(s, s + d, "swell") for s, d in zip(starts, durations) if s < until_h]
+    windows += [(f.start_h, f.start_h + f.duration_h, f.reason) for f in cfg.fixed]
+    windows.sort()
+    merged: list[list] = []
+    for s, e, r in windows:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e, r])
+    return pd.DataFrame(merged, columns=["start_h", "end_h", "reason"]).astype(
+        {"start_h": float, "end_h": float, "reason": str}
+    )
+
+
+def naval_movements(scenario: Scenario, streams: Streams, until_h: float) -> pd.DataFrame:
+    """Naval movements through the shared channel: a Poisson number per day at uniform times in the
+    day's window. Columns: start_h, end_h (the channel is blocked for commercial traffic)."""
+    rng = streams("disruptions", "naval")
+    cfg = scenario.naval
+    n_days = int(np.ceil(until_h / 24))
+    counts = rng.poisson(cfg.movements_per_day, n_days)
+    day = np.repeat(np.arange(n_days), counts)
+    start = day * 24.0 + cfg.day_start_h + rng.random(day.size) * (cfg.day_end_h - cfg.day_start_h)
+    start = np.sort(start)
+    return pd.DataFrame({"start_h": start, "end_h": start + cfg.duration_h})
+
+
+@dataclass
+class Windows:
+    """Disjoint, sorted blocking windows with a fast 'first clash' lookup."""
+
+    starts: list[float]
+    ends: list[float]
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame) -> "Windows":
+        starts: list[float] = []
+        ends: list[float] = []
+        for s, e in zip(df["start_h"].to_numpy(), df["end_h"].to_numpy()):
+            if ends and s <= ends[-1]:
+                ends[-1] = max(ends[-1], float(e))
+            else:
+                starts.append(float(s))
+                ends.append(float(e))
+        return cls(starts, ends)
+
+    def clash_end(self, t: float, duration: float) -> float | None:
+        """End of the window that overlaps [t, t + duration), or None if the span is free."""
+        i = bisect.bisect_right(self.ends, t)
+        if i < len(self.starts) and (self.starts[i] < t + duration or self.starts[i] <= t):
+            return self.ends[i]
+        return None
+
+    def covers(self, t: float) -> bool:
+        return self.clash_end(t, 0.0) is not None

@@ -1,0 +1,341 @@
+"""The sequential part of the port, as SimPy processes: anchorage, channel, quay, cranes.
+
+A vessel arrives at the anchorage, waits for a place on its terminal's quay, transits the channel
+(when no closure or naval movement blocks it and the traffic rule allows), moors, is worked by
+quay cranes (shared by the terminal's vessels, stopped by closures), unmoors and transits out.
+Everything container-level happens afterwards, vectorised, from the times recorded here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from callao.scenario import Scenario
+from callao.scenario.model import Terminal
+from callao.sim.disruptions import Windows
+
+VESSEL_TIMES = (
+    "t_berth_assigned", "t_channel_in", "t_berth", "t_handling_start", "t_handling_end",
+    "t_unberth", "t_depart",
+)
+
+TRANSSHIP_TAKE_FACTOR = 2
+"""A call loads up to this multiple of its planned transshipment moves from the boxes ready for
+it, so that the connection pool stays stable (with a factor of 1 it would be a critically loaded
+queue and grow without bound)."""
+
+
+class Quay:
+    """A continuous quay: a vessel takes the smallest free gap its length (plus clearance) fits,
+    at the gap's start. Waiting vessels are served in arrival order, but one that fits may go
+    ahead of a longer one that does not."""
+
+    def __init__(self, env: simpy.Environment, terminal: Terminal):
+        self.env = env
+        self.length = terminal.quay_length_m
+        self.clearance = terminal.berth_clearance_m
+        self.occupied: list[tuple[float, float]] = []  # sorted (start_m, end_m)
+        self.waiting: list[tuple[simpy.Event, float]] = []
+
+    def request(self, loa_m: float) -> simpy.Event:
+        """An event that fires with the berth position (metres from the quay's start)."""
+        event = self.env.event()
+        self.waiting.append((event, min(loa_m + self.clearance, self.length)))
+        self._grant()
+        return event
+
+    def release(self, position_m: float) -> None:
+        self.occupied = [o for o in self.occupied if o[0] != position_m]
+        self._grant()
+
+    def _grant(self) -> None:
+        still_waiting = []
+        for event, need in self.waiting:
+            pos = self._best_fit(need)
+            if pos is None:
+                still_waiting.append((event, need))
+            else:
+                self.occupied.append((pos, pos + need))
+                self.occupied.sort()
+                event.succeed(pos)
+        self.waiting = still_waiting
+
+    def _best_fit(self, need: float) -> float | None:
+        best, best_gap, edge = None, np.inf, 0.0
+        for start, end in [*self.occupied, (self.length, self.length)]:
+            gap = start - edge
+            if need <= gap + 1e-9 and gap < best_gap:
+                best, best_gap = edge, gap
+            edge = max(edge, end)
+        return best
+
+
+class Job:
+    """A vessel being worked: its crane count and a wake-up event for when that (or a closure) changes."""
+
+    def __init__(self, env: simpy.Environment, max_cranes: int):
+        self.env = env
+        self.max_cranes = max_cranes
+        self.cranes = 0
+        self.wake = env.event()
+
+    def notify(self) -> None:
+        if not self.wake.triggered:
+            self.wake.succeed()
+
+
+class Cranes:
+    """A terminal's crane pool, shared evenly among the vessels at berth (each up to its maximum;
+    cranes left over go to the earliest-berthed vessels)."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.jobs: list[Job] = []
+
+    def join(self, job: Job) -> None:
+        self.jobs.append(job)
+        self._rebalance()
+
+    def leave(self, job: Job) -> None:
+        self.jobs.remove(job)
+        self._rebalance()
+
+    def _rebalance(self) -> None:
+        alloc = allocate_cranes(self.total, [j.max_cranes for j in self.jobs])
+        for job, n in zip(self.jobs, alloc):
+            if n != job.cranes:
+                job.cranes = n
+                job.notify()
+
+
+def allocate_cranes(total: int, maxima: list[int]) -> list[int]:
+    """Water-filling: an even share each, capped by each vessel's maximum; the remainder goes one
+    by one to vessels in berthing order. Never allocates more than ``total``."""
+    alloc = [0] * len(maxima)
+    left = total
+    open_ = [i for i, m in enumerate(maxima) if m > 0]
+    while left > 0 and open_:
+        share = max(left // len(open_), 1)
+        for i in list(open_):
+            give = min(share, maxima[i] - alloc[i], left)
+            alloc[i] += give
+            left -= give
+            if alloc[i] >= maxima[i]:
+                open_.remove(i)
+            if left == 0:
+                break
+    return alloc
+
+
+class Channel:
+    """The approach channel: closures and naval movements block it; a vessel at least
+    ``one_way_loa_m`` long needs it to itself, smaller ones may pass each other."""
+
+    def __init__(self, env: simpy.Environment, transit_h: float, one_way_loa_m: float,
+                 closures: Windows, naval: Windows):
+        self.env = env
+        self.transit_h = transit_h
+        self.one_way_loa_m = one_way_loa_m
+        self.closures = closures
+        self.naval = naval
+        self.large_in_channel = 0
+        self.small_in_channel = 0
+        self.released = env.event()
+
+    def transit(self, loa_m: float, delays: dict[str, float],
+                on_start: Callable[[], None] | None = None) -> Generator:
+        """Process: wait until the channel may be entered, then transit. Adds hours of delay by
+        cause to ``delays`` (closure_delay_h, naval_delay_h, traffic_delay_h) and sets
+        ``naval_encounters`` to 1 if a naval movement held the vessel back."""
+        env, large = self.env, loa_m >= self.one_way_loa_m
+        while True:
+            t = env.now
+            end = self.closures.clash_end(t, self.transit_h)
+            if end is not None:
+                delays["closure_delay_h"] += end - t
+                yield env.timeout(end - t)
+                continue
+            end = self.naval.clash_end(t, self.transit_h)
+            if end is not None:
+                delays["naval_delay_h"] += end - t
+                delays["naval_encounters"] = 1
+                yield env.timeout(end - t)
+                continue
+            if self.large_in_channel or (large and self.small_in_channel):
+                yield self.released
+                delays["traffic_delay_h"] += env.now - t
+                continue
+            break
+        if large:
+            self.large_in_channel += 1
+        else:
+            self.small_in_channel += 1
+        if on_start:
+            on_start()
+        if self.transit_h > 0:
+            yield env.timeout(self.transit_h)
+        if large:
+            self.large_in_channel -= 1
+        else:
+            self.small_in_channel -= 1
+        released, self.released = self.released, env.event()
+        released.succeed()
+
+
+class TransshipPool:
+    """Transshipment boxes waiting in one terminal's yard for an onward call: (box id, ready time h)."""
+
+    def __init__(self) -> None:
+        self.ids = np.empty(0, np.int64)
+        self.ready = np.empty(0)
+
+    def add(self, ids: np.ndarray, ready_h: np.ndarray) -> None:
+        self.ids = np.concatenate([self.ids, ids])
+        self.ready = np.concatenate([self.ready, ready_h])
+
+    def take(self, now_h: float, n: int) -> np.ndarray:
+        """Up to ``n`` boxes ready by ``now_h``, longest-ready first."""
+        eligible = np.flatnonzero(self.ready <= now_h)
+        if n <= 0 or eligible.size == 0:
+            return np.empty(0, np.int64)
+        chosen = eligible[np.lexsort((self.ids[eligible], self.ready[eligible]))[:n]]
+        taken = self.ids[chosen]
+        keep = np.ones(self.ids.size, bool)
+        keep[chosen] = False
+        self.ids, self.ready = self.ids[keep], self.ready[keep]
+        return taken
+
+
+class Waterside:
+    """All vessel-level processes of one run. ``run()`` returns the calls table with stage times."""
+
+    def __init__(self, scenario: Scenario, calls: pd.DataFrame, closures: pd.DataFrame,
+                 naval: pd.DataFrame, transship_rng: np.random.Generator):
+        self.scenario = scenario
+        self.calls = calls
+        self.rows = list(calls.itertuples(index=False))
+        self.env = env = simpy.Environment()
+        self.quays = {t.name: Quay(env, t) for t in scenario.terminals}
+        self.cranes = {t.name: Cranes(t.cranes) for t in scenario.terminals}
+        self.pools = {t.name: TransshipPool() for t in scenario.terminals}
+        self.channel = Channel(env, scenario.channel.transit_h, scenario.channel.one_way_loa_m,
+                               Windows.from_frame(closures), Windows.from_frame(naval))
+        self.closures = closures
+        self.cranes_stopped = False
+        self.rng = transship_rng
+        n = len(calls)
+        self.times = {k: np.full(n, np.nan) for k in VESSEL_TIMES}
+        self.extra = {k: np.zeros(n) for k in (
+            "closure_delay_h", "naval_delay_h", "traffic_delay_h", "naval_encounters",
+            "quay_position_m", "n_transship_out_actual", "cranes_max")}
+        self.transship_log: list[tuple[int, str, int, float]] = []  # (box id, terminal, vessel_in, ready)
+        self.transship_out: dict[int, int] = {}  # box id -> vessel_out
+        self._next_box = 0
+        self._in_port = n
+        self.all_departed = env.event()
+        if n == 0:
+            self.all_departed.succeed()
+
+    def run(self, progress: Callable[[float], None] | None = None, step_h: float = 168.0) -> pd.DataFrame:
+        env = self.env
+        env.process(self._arrivals())
+        if self.scenario.closures.stop_cranes:
+            env.process(self._crane_stops())
+        horizon = self.scenario.horizon_h
+        for t in np.append(np.arange(step_h, horizon, step_h), horizon):
+            env.run(until=float(t))
+            if progress:
+                progress(float(t))
+        if not self.all_departed.triggered:  # drain: calls that arrived before the horizon finish
+            env.run(until=self.all_departed)
+        out = self.calls.copy()
+        for k, v in self.times.items():
+            out[k] = v
+        for k, v in self.extra.items():
+            out[k] = v
+        out["naval_encounters"] = out["naval_encounters"].astype(np.int32)
+        out["n_transship_out_actual"] = out["n_transship_out_actual"].astype(np.int64)
+        out["cranes_max"] = out["cranes_max"].astype(np.int32)
+        return out
+
+    def _arrivals(self) -> Generator:
+        for i, t in enumerate(self.calls["t_arrival"].to_numpy()):
+            yield self.env.timeout(t - self.env.now)
+            self.env.process(self._vessel(i))
+
+    def _crane_stops(self) -> Generator:
+        for start, end in zip(self.closures["start_h"], self.closures["end_h"]):
+            yield self.env.timeout(max(start - self.env.now, 0))
+            self._set_stopped(True)
+            yield self.env.timeout(max(end - self.env.now, 0))
+            self._set_stopped(False)
+
+    def _set_stopped(self, stopped: bool) -> None:
+        self.cranes_stopped = stopped
+        for pool in self.cranes.values():
+            for job in pool.jobs:
+                job.notify()
+
+    def _vessel(self, i: int) -> Generator:
+        env, times, extra = self.env, self.times, self.extra
+        row = self.rows[i]
+        term = self.scenario.terminal(row.terminal)
+        quay = self.quays[row.terminal]
+        delays = {"closure_delay_h": 0.0, "naval_delay_h": 0.0, "traffic_delay_h": 0.0, "naval_encounters": 0}
+
+        position = yield quay.request(row.loa_m)
+        times["t_berth_assigned"][i] = env.now
+        extra["quay_position_m"][i] = position
+        yield from self.channel.transit(
+            row.loa_m, delays, on_start=lambda: times["t_channel_in"].__setitem__(i, env.now))
+        times["t_berth"][i] = env.now
+        yield env.timeout(term.mooring_h)
+
+        times["t_handling_start"][i] = env.now
+        taken = self.pools[row.terminal].take(env.now, TRANSSHIP_TAKE_FACTOR * int(row.n_transship_out))
+        for box in taken:
+            self.transship_out[int(box)] = i
+        extra["n_transship_out_actual"][i] = taken.size
+        work = max(row.moves + taken.size - row.n_transship_out, 0.0)
+        yield from self._work(self.cranes[row.terminal], Job(env, int(row.max_cranes)), work,
+                              term.moves_per_crane_hour, i)
+        times["t_handling_end"][i] = env.now
+        self._discharge_transship(i, row)
+
+        yield env.timeout(term.unmooring_h)
+        yield from self.channel.transit(
+            row.loa_m, delays, on_start=lambda: (times["t_unberth"].__setitem__(i, env.now), quay.release(position)))
+        times["t_depart"][i] = env.now
+        for k, v in delays.items():
+            extra[k][i] = v
+        self._in_port -= 1
+        if self._in_port == 0:
+            self.all_departed.succeed()
+
+    def _work(self, pool: Cranes, job: Job, work: float, rate_per_crane: float, i: int) -> Generator:
+        env = self.env
+        pool.join(job)
+        remaining = work
+        while remaining > 1e-9 * max(work, 1.0):
+            rate = 0.0 if self.cranes_stopped else job.cranes * rate_per_crane
+            self.extra["cranes_max"][i] = max(self.extra["cranes_max"][i], job.cranes)
+            job.wake = env.event()
+            t0 = env.now
+            yield (env.timeout(remaining / rate) | job.wake) if rate > 0 else job.wake
+            remaining -= rate * (env.now - t0)
+        pool.leave(job)
+
+    def _discharge_transship(self, i: int, row) -> None:
+        n = int(row.n_transship_in)
+        if n == 0:
+            return
+        ids = np.arange(self._next_box, self._next_box + n, dtype=np.int64)
+        self._next_box += n
+        dwell = self.scenario.dwell_days.transship if self.scenario.dwell_days else None
+        ready = self.env.now + (dwell.sample(self.rng, n) * 24.0 if dwell else np.zeros(n))
+        self.pools[row.terminal].add(ids, ready)
+        self.transship_log.extend(zip(ids.tolist(), [row.terminal] * n, [i] * n, ready.tolist()))
