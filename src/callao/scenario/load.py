@@ -45,13 +45,14 @@ def resolve_path(name_or_path: str | Path, relative_to: Path | None = None) -> P
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``override`` onto ``base``. Tables merge key by key; arrays of tables whose items
+    """Deep-merge ``override`` onto ``base``. Tables merge key by key (a distribution, a table with
+    ``dist``, is replaced whole); arrays of tables whose items
     all have a ``name`` merge item by item on that name (new names are appended); other arrays and
     values are replaced."""
     out = copy.deepcopy(base)
     for key, value in override.items():
         old = out.get(key)
-        if isinstance(old, dict) and isinstance(value, dict):
+        if isinstance(old, dict) and isinstance(value, dict) and "dist" not in value:
             out[key] = merge(old, value)
         elif _named_list(old) and _named_list(value):
             by_name = {item["name"]: i for i, item in enumerate(old)}
@@ -61,7 +62,7 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
                     merged[by_name[item["name"]]] = merge(merged[by_name[item["name"]]], item)
                 else:
                     merged.append(copy.deepcopy(item))
-            out[key] = [m for m in merged if not m.get("remove", False)]
+            out[key] = merged
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -138,6 +139,7 @@ def _describe(err: dict[str, Any], data: dict[str, Any]) -> str:
                 f"expected one of {sorted(_DIST_TAGS)}")
     if kind == "union_tag_not_found":
         return f"  {field}: a distribution needs a 'dist' key; expected one of {sorted(_DIST_TAGS)}"
+    msg = msg.removeprefix("Input should be ")
     value = err.get("input")
     shown = "" if isinstance(value, dict) else f" = {value!r}"
     return f"  {field}{shown}: expected {msg[0].lower() + msg[1:]}" if kind != "value_error" else f"  {field}{shown}: {msg}"

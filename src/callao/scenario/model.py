@@ -33,7 +33,7 @@ def _shares_sum_to_one(shares: dict[str, float], what: str) -> dict[str, float]:
 class Simulation(Section):
     """Run length and output switches."""
 
-    years: float = Field(1.0, gt=0, le=50, description="simulated horizon, years of 8,760 h")
+    years: float = Field(1.0, gt=0, le=1000, description="simulated horizon, years of 8,760 h")
     warmup_days: float = Field(0.0, ge=0, description="days excluded from waiting-time KPIs")
     containers: bool = Field(
         True, description="simulate container-level flows (false: vessels only, as a pure queue)"

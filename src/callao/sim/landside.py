@@ -89,7 +89,7 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
     release = request.copy()
     inspect_start = np.full(n, np.nan)
     scan = channel == 2
-    wait = fifo_wait(request[scan], rng.exponential(1.0 / (cus.scanners * cus.scans_per_hour), int(scan.sum())))
+    wait = fifo_wait(request[scan], np.full(int(scan.sum()), 1.0 / (cus.scanners * cus.scans_per_hour)))
     inspect_start[scan] = request[scan] + wait
     release[scan] = inspect_start[scan] + cus.scan_h
     exam = channel == 3
