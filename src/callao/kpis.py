@@ -1,5 +1,5 @@
 """Key performance indicators of a run: a flat mapping name → number (units in the names;
-every name is documented in docs/kpis.md and the README glossary)."""
+every name is documented with its unit in the README's KPI glossary)."""
 
 from __future__ import annotations
 
@@ -102,43 +102,3 @@ def _container_kpis(r) -> dict[str, float]:
     k["corridor_time_mean_h"] = _mean((c["t_lima"] - c["t_yard_out"]).to_numpy()[out_truck])
     return k
 
-
-KPI_DOCS: dict[str, str] = {
-    "vessel_calls_total": "vessel calls arriving within the horizon (count)",
-    "vessel_calls_<terminal>": "calls at one terminal (count)",
-    "anchorage_wait_mean_h": "mean hours from arrival at anchorage to entering the channel inbound",
-    "anchorage_wait_p90_h": "90th percentile of that wait (hours)",
-    "berth_wait_mean_h": "mean hours from arrival until a quay position is allocated",
-    "berth_time_mean_h": "mean hours at berth (mooring to unberthing)",
-    "turnaround_mean_h": "mean hours from arrival to leaving the channel outbound",
-    "berth_productivity_mean_mph": "mean moves per hour of handling per call",
-    "berth_occupancy_<terminal>": "share (0-1) of quay length x time occupied by berthed vessels, incl. clearance",
-    "civil_military_encounters": "commercial channel transits held back by a naval movement (count)",
-    "naval_movements": "naval movements through the shared channel (count)",
-    "naval_delay_h_total": "vessel-hours of delay caused by naval movements",
-    "closure_events": "port closures starting within the horizon (count)",
-    "closure_hours": "hours the port was closed within the horizon",
-    "closure_delay_h_total": "vessel-hours of channel delay caused by closures",
-    "transship_unmatched_moves": "planned transshipment loads with no connecting box ready (moves)",
-    "containers_total": "container records that entered the yard within the horizon (count)",
-    "moves_total": "quay moves (discharge + load) within the horizon (count)",
-    "teu_total": "TEU moved over the quay within the horizon (port throughput; transshipment counts twice)",
-    "teu_<terminal>": "TEU moved over one terminal's quay",
-    "yard_dwell_<flow>_mean_d": "mean days in the yard of boxes of that flow that left it (import, export, empty_in, empty_out, transship)",
-    "yard_occupancy_mean_teu_<terminal>": "time-average yard stock, TEU",
-    "yard_occupancy_peak_teu_<terminal>": "highest hourly-average yard stock, TEU",
-    "yard_utilisation_<terminal>": "mean yard stock / yard capacity (0-1)",
-    "customs_release_mean_h": "mean hours from the vessel's berthing to customs release, imports (SUNAT 'levante')",
-    "customs_scans": "containers scanned (orange channel) and released within the horizon (count)",
-    "customs_exams": "containers physically examined (red channel) within the horizon (count)",
-    "customs_scan_wait_mean_h": "mean hours waiting for a scanner",
-    "customs_exam_wait_mean_h": "mean hours waiting for a physical-exam team",
-    "customs_added_dwell_mean_h": "mean hours from inspection request to release, inspected boxes",
-    "exports_customs_late": "export boxes released by customs after their loading time (count)",
-    "exports_late_gate": "export boxes whose truck cleared the gate after the loading time (count)",
-    "gate_trucks_per_day_mean": "truck visits at the gates per day (one box each)",
-    "gate_trucks_peak_hour": "most trucks arriving in one hour",
-    "gate_wait_mean_h": "mean hours a truck queues at the gate",
-    "gate_wait_p95_h": "95th percentile of gate queueing, hours",
-    "corridor_time_mean_h": "mean hours from the gate to Lima, import trucks",
-}

@@ -1,0 +1,51 @@
+"""The command line as a user meets it: run, scenario show/validate, queue-check, clear errors."""
+
+import json
+
+from typer.testing import CliRunner
+
+from callao.cli import app
+
+runner = CliRunner()
+
+
+def test_run_writes_results_and_prints_tables(tmp_path):
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["run", "--years", "0.03", "--seed", "3", "--out", str(out), "--no-report"])
+    assert res.exit_code == 0, res.output
+    kpis = json.loads((out / "kpis.json").read_text())
+    for key in ("teu_total", "containers_total", "vessel_calls_total", "anchorage_wait_mean_h",
+                "berth_occupancy_dpworld", "berth_occupancy_apmt", "yard_dwell_import_mean_d",
+                "civil_military_encounters", "closure_hours"):
+        assert isinstance(kpis[key], (int, float)), key
+    assert (out / "containers.parquet").stat().st_size > 0 and (out / "vessels.parquet").exists()
+    assert "Headline KPIs" in res.output and "Model vs published" in res.output
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_scenario_show_and_validate(tmp_path):
+    res = runner.invoke(app, ["scenario", "show", "callao"])
+    assert res.exit_code == 0 and '"quay_length_m": 1050.0' in res.output
+    res = runner.invoke(app, ["scenario", "validate", "queue-mm3"])
+    assert res.exit_code == 0 and "ok" in res.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "callao"\n[[terminals]]\nname = "dpworld"\ncranes = -2\n')
+    res = runner.invoke(app, ["scenario", "validate", str(bad)])
+    assert res.exit_code == 2
+    assert "terminals[0] (dpworld).cranes = -2" in res.output and "Traceback" not in res.output
+
+
+def test_bad_inputs_give_one_clear_error():
+    res = runner.invoke(app, ["run", "no-such-scenario"])
+    assert res.exit_code == 2 and "not found" in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, ["run", "--years", "-1"])
+    assert res.exit_code == 2 and "--years" in res.output
+
+
+def test_queue_check_command():
+    res = runner.invoke(app, ["queue-check", "queue-mm3", "--replications", "3"],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "M/M/3" in res.output and "Erlang C" in res.output and "Little's law" in res.output
+    res = runner.invoke(app, ["queue-check", "callao", "--replications", "2"])
+    assert res.exit_code == 2 and "not a pure queue" in res.output
