@@ -107,6 +107,7 @@ def test_no_transit_starts_during_closures_or_naval_movements(short_run):
     r = short_run
     d = r.scenario.channel.transit_h
     starts = np.concatenate([r.vessels["t_channel_in"], r.vessels["t_unberth"]])
+    assert set(r.closures["port"]) <= {"callao"} and set(r.naval["port"]) == {"callao"}
     for frame in (r.closures, r.naval):
         for s, e in zip(frame["start_h"], frame["end_h"]):
             assert not ((starts < e) & (starts + d > s)).any()

@@ -42,16 +42,53 @@ def compute_kpis(r) -> dict[str, float]:
     occ = r.berth_occupancy.iloc[int(warm):]
     for t in sc.terminals:
         k[f"berth_occupancy_{t.name}"] = float(occ[t.name].mean())
-    k["civil_military_encounters"] = int(v.loc[arrived, "naval_encounters"].sum())
-    k["naval_movements"] = int((r.naval["start_h"] < H).sum())
-    k["naval_delay_h_total"] = float(v.loc[arrived, "naval_delay_h"].sum())
-    cl = r.closures
-    k["closure_events"] = int((cl["start_h"] < H).sum())
-    k["closure_hours"] = float((np.minimum(cl["end_h"], H) - cl["start_h"]).clip(lower=0).sum())
+    home = v["port"] == sc.home_port
+    k["civil_military_encounters"] = int(v.loc[arrived & home, "naval_encounters"].sum())
+    k["naval_movements"] = int(((r.naval["start_h"] < H) & (r.naval["port"] == sc.home_port)).sum())
+    k["naval_delay_h_total"] = float(v.loc[arrived & home, "naval_delay_h"].sum())
+    for port in sc.port_names:
+        cl = r.closures[r.closures["port"] == port]
+        suffix = "" if port == sc.home_port else f"_{port}"
+        k[f"closure_events{suffix}"] = int((cl["start_h"] < H).sum())
+        k[f"closure_hours{suffix}"] = float((np.minimum(cl["end_h"], H) - cl["start_h"]).clip(lower=0).sum())
     k["closure_delay_h_total"] = float(v.loc[arrived, "closure_delay_h"].sum())
+    k.update(_backlog(r))
+    if len(sc.port_names) > 1:
+        for port in sc.port_names:
+            mp = m[m["port"] == port]
+            k[f"vessel_calls_port_{port}"] = int((arrived & (v["port"] == port)).sum())
+            k[f"anchorage_wait_mean_h_{port}"] = _mean(mp["t_channel_in"] - mp["t_arrival"])
+    if (v["alternatives"] != "").any():
+        diverted = arrived & (v["terminal"] != v["planned_terminal"])
+        k["diverted_calls"] = int(diverted.sum())
+        k["diverted_call_share"] = float(diverted.sum() / max(int((arrived & (v["alternatives"] != "")).sum()), 1))
     k["transship_unmatched_moves"] = int((v["n_transship_out"] - v["n_transship_out_actual"]).clip(lower=0).sum())
     if r.containers is not None:
         k.update(_container_kpis(r))
+    return k
+
+
+def _backlog(r) -> dict[str, float]:
+    """Vessels waiting at the home port's anchorage, and how long the worst closure took to clear:
+    days from its end until the queue is back to its median level before the closure."""
+    sc, v, H = r.scenario, r.vessels, r.horizon_h
+    home = (v["port"] == sc.home_port).to_numpy()
+    n = int(np.ceil(H))
+    from callao.results import hourly_mean
+
+    queue = hourly_mean(v["t_arrival"].to_numpy()[home], v["t_channel_in"].to_numpy()[home],
+                        np.ones(int(home.sum())), n)
+    k = {"anchorage_queue_mean_vessels": float(queue.mean()),
+         "anchorage_queue_peak_vessels": float(queue.max()) if n else 0.0}
+    recovery = 0.0
+    cl = r.closures[(r.closures["port"] == sc.home_port) & (r.closures["end_h"] < H)]
+    for start, end in zip(cl["start_h"], cl["end_h"]):
+        before = queue[max(int(start) - 30 * 24, 0):int(start)]
+        normal = float(np.median(before)) if before.size else 0.0
+        after = np.flatnonzero(queue[int(end):] <= normal + 0.5)
+        days = (after[0] if after.size else n - int(end)) / 24.0
+        recovery = max(recovery, days)
+    k["closure_recovery_days_max"] = recovery
     return k
 
 
@@ -68,6 +105,18 @@ def _container_kpis(r) -> dict[str, float]:
     for t in sc.terminals:
         sel = term == t.name
         k[f"teu_{t.name}"] = float(teu[discharged & sel].sum() + teu[loaded & sel].sum())
+    v = r.vessels
+    if (v["alternatives"] != "").any():
+        diverted = (v["terminal"] != v["planned_terminal"]).to_numpy()
+        on_diverted = np.where(c["vessel_in"].to_numpy() >= 0, diverted[c["vessel_in"].to_numpy()] & discharged, False)
+        on_diverted_out = np.where(c["vessel_out"].to_numpy() >= 0, diverted[c["vessel_out"].to_numpy()] & loaded, False)
+        k["diverted_teu"] = float(teu[on_diverted].sum() + teu[on_diverted_out].sum())
+    if len(sc.port_names) > 1:
+        port_of = {t.name: t.port for t in sc.terminals}
+        port = np.array([port_of[x] for x in term], dtype=object) if len(term) else term
+        for p in sc.port_names:
+            sel = port == p
+            k[f"teu_port_{p}"] = float(teu[discharged & sel].sum() + teu[loaded & sel].sum())
     flow = c["flow"].to_numpy()
     left = c["t_yard_out"].to_numpy() <= H
     dwell_d = (c["t_yard_out"] - c["t_yard_in"]).to_numpy() / 24.0

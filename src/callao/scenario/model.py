@@ -71,6 +71,7 @@ class Terminal(Section):
     gate_lanes: int = Field(1, ge=1, description="truck gate lanes (each terminal has its own gate)")
     lon: float | None = Field(None, description="quay midpoint longitude, degrees (for maps)")
     lat: float | None = Field(None, description="quay midpoint latitude, degrees")
+    port: str = Field("callao", description="the port whose channel and closures the terminal shares")
 
 
 class CallSize(Section):
@@ -92,6 +93,9 @@ class Service(CallSize):
     lateness_h: Distribution = Field(
         default=Constant(dist="constant", value=0.0),
         description="arrival minus window, hours (normal with low < 0 allows early arrivals)",
+    )
+    alternatives: list[str] = Field(
+        default=[], description="other terminals the service may call instead, chosen per call by route_choice"
     )
 
 
@@ -285,6 +289,27 @@ class Gate(Section):
         return v
 
 
+class Port(Section):
+    """Another port beside the home port (e.g. Chancay), with its own channel and closures."""
+
+    name: str
+    channel: Channel = Channel()
+    naval: Naval = Naval()
+    closures: Closures = Closures()
+
+
+class RouteChoice(Section):
+    """Which port a service with ``alternatives`` calls: a multinomial logit, per call, on
+    utility = asc[port] - beta_per_day * (sailing_days[port][region] + expected_wait_h / 24),
+    where expected_wait_h is the mean anchorage wait of the port's last ``memory_calls`` calls."""
+
+    beta_per_day: float = Field(0.5, ge=0, description="utility lost per day of sailing or waiting")
+    memory_calls: int = Field(10, ge=1)
+    sailing_days: dict[str, dict[str, float]] = Field(
+        default={}, description="port -> region -> sailing days to the region's main ports")
+    asc: dict[str, float] = Field(default={}, description="port -> alternative-specific constant")
+
+
 class Scenario(Section):
     """A whole port: the root of a scenario file."""
 
@@ -295,9 +320,12 @@ class Scenario(Section):
     terminals: list[Terminal] = Field(min_length=1)
     services: list[Service] = []
     tramp: list[Tramp] = []
+    home_port: str = Field("callao", description="the port of the top-level channel, naval and closures")
     channel: Channel = Channel()
     naval: Naval = Naval()
     closures: Closures = Closures()
+    ports: list[Port] = Field(default=[], description="other ports simulated beside the home port")
+    route_choice: RouteChoice = RouteChoice()
     cargo: Cargo = Cargo()
     dwell_days: Dwell | None = None
     customs: Customs = Customs()
@@ -320,17 +348,17 @@ class Scenario(Section):
                         f"{where}.terminal: {call.terminal!r} is not a terminal; "
                         f"expected one of {sorted(terminals)}"
                     )
-                vc, t = classes[call.vessel_class], terminals[call.terminal]
-                if vc.loa_m > t.quay_length_m:
-                    raise ValueError(
-                        f"{where}: vessel class {vc.name!r} (loa_m={vc.loa_m}) fits no berth at "
-                        f"{t.name!r}: expected loa_m <= quay_length_m={t.quay_length_m}"
-                    )
-                if vc.draft_m > t.depth_m:
-                    raise ValueError(
-                        f"{where}: vessel class {vc.name!r} (draft_m={vc.draft_m}) fits no berth at "
-                        f"{t.name!r}: expected draft_m <= depth_m={t.depth_m}"
-                    )
+                for alt in getattr(call, "alternatives", []):
+                    if alt not in terminals:
+                        raise ValueError(f"{where}.alternatives: {alt!r} is not a terminal; "
+                                         f"expected some of {sorted(terminals)}")
+                for name in [call.terminal, *getattr(call, "alternatives", [])]:
+                    self._check_fit(where, classes[call.vessel_class], terminals[name])
+        ports = {self.home_port, *(p.name for p in self.ports)}
+        for i, t in enumerate(self.terminals):
+            if t.port not in ports:
+                raise ValueError(f"terminals[{i}] ({t.name}).port: {t.port!r} is not a port; "
+                                 f"expected one of {sorted(ports)} (home_port or a [[ports]] entry)")
         if not self.services and not self.tramp:
             raise ValueError("a scenario needs at least one service or tramp stream of vessel calls")
         if self.simulation.containers:
@@ -341,6 +369,29 @@ class Scenario(Section):
                     "(or set simulation.containers = false for a vessels-only run)"
                 )
         return self
+
+    @staticmethod
+    def _check_fit(where: str, vc: VesselClass, t: Terminal) -> None:
+        if vc.loa_m > t.quay_length_m:
+            raise ValueError(
+                f"{where}: vessel class {vc.name!r} (loa_m={vc.loa_m}) fits no berth at "
+                f"{t.name!r}: expected loa_m <= quay_length_m={t.quay_length_m}"
+            )
+        if vc.draft_m > t.depth_m:
+            raise ValueError(
+                f"{where}: vessel class {vc.name!r} (draft_m={vc.draft_m}) fits no berth at "
+                f"{t.name!r}: expected draft_m <= depth_m={t.depth_m}"
+            )
+
+    def port_settings(self, port: str) -> "Port":
+        """Channel, naval movements and closures of a port (the home port's are top-level)."""
+        if port == self.home_port:
+            return Port(name=port, channel=self.channel, naval=self.naval, closures=self.closures)
+        return next(p for p in self.ports if p.name == port)
+
+    @property
+    def port_names(self) -> list[str]:
+        return [self.home_port, *(p.name for p in self.ports)]
 
     def terminal(self, name: str) -> Terminal:
         return next(t for t in self.terminals if t.name == name)

@@ -49,6 +49,7 @@ def _calls(spec: CallSize, kind: str, t: np.ndarray, scenario: Scenario, streams
         "source": spec.name, "kind": kind, "terminal": spec.terminal, "vessel_class": vc.name,
         "region": spec.region, "loa_m": vc.loa_m, "draft_m": vc.draft_m, "max_cranes": vc.max_cranes,
         "t_arrival": t, "moves": moves,
+        "alternatives": ",".join(getattr(spec, "alternatives", [])),
     })
     counts = np.rint(moves).astype(np.int64) if scenario.simulation.containers else np.zeros(t.size, np.int64)
     discharge = rng.binomial(counts, spec.discharge_share)

@@ -14,13 +14,21 @@ from callao.sim.streams import Streams
 HOURS_PER_MONTH = 8760.0 / 12
 
 
-def closures(scenario: Scenario, streams: Streams, until_h: float) -> pd.DataFrame:
-    """Port closures up to ``until_h``: seasonal swell events (Poisson per month) plus fixed ones.
+def _key(scenario: Scenario, port: str) -> tuple[str, ...]:
+    # the home port keeps its stream whatever other ports are added (common random numbers)
+    return () if port == scenario.home_port else (port,)
 
-    Overlapping windows are merged. Columns: start_h, end_h, reason.
-    """
-    rng = streams("disruptions", "closures")
-    cfg = scenario.closures
+
+def closures(scenario: Scenario, streams: Streams, until_h: float) -> pd.DataFrame:
+    """Closures of every port up to ``until_h``: seasonal swell events (Poisson per month) plus
+    fixed ones; overlapping windows of a port are merged. Columns: port, start_h, end_h, reason."""
+    frames = [_port_closures(scenario, streams, until_h, p) for p in scenario.port_names]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _port_closures(scenario: Scenario, streams: Streams, until_h: float, port: str) -> pd.DataFrame:
+    rng = streams("disruptions", "closures", *_key(scenario, port))
+    cfg = scenario.port_settings(port).closures
     rate = np.zeros(12)
     for season in cfg.seasons:
         for m in season.months:
@@ -39,22 +47,28 @@ def closures(scenario: Scenario, streams: Streams, until_h: float) -> pd.DataFra
             merged[-1][1] = max(merged[-1][1], e)
         else:
             merged.append([s, e, r])
-    return pd.DataFrame(merged, columns=["start_h", "end_h", "reason"]).astype(
-        {"start_h": float, "end_h": float, "reason": str}
-    )
+    df = pd.DataFrame(merged, columns=["start_h", "end_h", "reason"]).astype(
+        {"start_h": float, "end_h": float, "reason": str})
+    df.insert(0, "port", port)
+    return df
 
 
 def naval_movements(scenario: Scenario, streams: Streams, until_h: float) -> pd.DataFrame:
-    """Naval movements through the shared channel: a Poisson number per day at uniform times in the
-    day's window. Columns: start_h, end_h (the channel is blocked for commercial traffic)."""
-    rng = streams("disruptions", "naval")
-    cfg = scenario.naval
+    """Naval movements through each port's shared channel: a Poisson number per day at uniform
+    times in the day's window. Columns: port, start_h, end_h (commercial traffic held out)."""
+    return pd.concat([_port_naval(scenario, streams, until_h, p) for p in scenario.port_names],
+                     ignore_index=True)
+
+
+def _port_naval(scenario: Scenario, streams: Streams, until_h: float, port: str) -> pd.DataFrame:
+    rng = streams("disruptions", "naval", *_key(scenario, port))
+    cfg = scenario.port_settings(port).naval
     n_days = int(np.ceil(until_h / 24))
     counts = rng.poisson(cfg.movements_per_day, n_days)
     day = np.repeat(np.arange(n_days), counts)
     start = day * 24.0 + cfg.day_start_h + rng.random(day.size) * (cfg.day_end_h - cfg.day_start_h)
     start = np.sort(start)
-    return pd.DataFrame({"start_h": start, "end_h": start + cfg.duration_h})
+    return pd.DataFrame({"port": port, "start_h": start, "end_h": start + cfg.duration_h})
 
 
 @dataclass

@@ -41,7 +41,7 @@ def simulate(scenario: Scenario | str | Path = "callao", seed: int | np.random.S
     calls = vessel_calls(sc, streams)
     closure_windows = closures(sc, streams, horizon + DRAIN_MARGIN_H)
     naval = naval_movements(sc, streams, horizon + DRAIN_MARGIN_H)
-    waterside = Waterside(sc, calls, closure_windows, naval, streams("transship"))
+    waterside = Waterside(sc, calls, closure_windows, naval, streams)
     share_water = 0.6 if sc.simulation.containers else 1.0
     vessels = waterside.run(progress=lambda t: report(share_water * t / horizon, "vessels"))
     containers = None

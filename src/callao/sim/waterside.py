@@ -8,6 +8,7 @@ Everything container-level happens afterwards, vectorised, from the times record
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Generator
 
 import numpy as np
@@ -17,6 +18,7 @@ import simpy
 from callao.scenario import Scenario
 from callao.scenario.model import Terminal
 from callao.sim.disruptions import Windows
+from callao.sim.streams import Streams
 
 VESSEL_TIMES = (
     "t_berth_assigned", "t_channel_in", "t_berth", "t_handling_start", "t_handling_end",
@@ -214,7 +216,7 @@ class Waterside:
     """All vessel-level processes of one run. ``run()`` returns the calls table with stage times."""
 
     def __init__(self, scenario: Scenario, calls: pd.DataFrame, closures: pd.DataFrame,
-                 naval: pd.DataFrame, transship_rng: np.random.Generator):
+                 naval: pd.DataFrame, streams: Streams):
         self.scenario = scenario
         self.calls = calls
         self.rows = list(calls.itertuples(index=False))
@@ -222,12 +224,20 @@ class Waterside:
         self.quays = {t.name: Quay(env, t) for t in scenario.terminals}
         self.cranes = {t.name: Cranes(t.cranes) for t in scenario.terminals}
         self.pools = {t.name: TransshipPool() for t in scenario.terminals}
-        self.channel = Channel(env, scenario.channel.transit_h, scenario.channel.one_way_loa_m,
-                               Windows.from_frame(closures), Windows.from_frame(naval))
+        self.port_of = {t.name: t.port for t in scenario.terminals}
+        self.channels = {}
+        for port in scenario.port_names:
+            ch = scenario.port_settings(port).channel
+            self.channels[port] = Channel(env, ch.transit_h, ch.one_way_loa_m,
+                                          Windows.from_frame(closures[closures["port"] == port]),
+                                          Windows.from_frame(naval[naval["port"] == port]))
         self.closures = closures
-        self.cranes_stopped = False
-        self.rng = transship_rng
+        self.stopped = dict.fromkeys(scenario.port_names, False)
+        self.recent_waits = {p: deque(maxlen=scenario.route_choice.memory_calls) for p in scenario.port_names}
+        self.rng = streams("transship")
+        self.route_rng = streams("route choice")
         n = len(calls)
+        self.terminal_of = calls["terminal"].to_numpy(dtype=object).copy()
         self.times = {k: np.full(n, np.nan) for k in VESSEL_TIMES}
         self.extra = {k: np.zeros(n) for k in (
             "closure_delay_h", "naval_delay_h", "traffic_delay_h", "naval_encounters",
@@ -243,8 +253,9 @@ class Waterside:
     def run(self, progress: Callable[[float], None] | None = None, step_h: float = 168.0) -> pd.DataFrame:
         env = self.env
         env.process(self._arrivals())
-        if self.scenario.closures.stop_cranes:
-            env.process(self._crane_stops())
+        for port in self.scenario.port_names:
+            if self.scenario.port_settings(port).closures.stop_cranes:
+                env.process(self._crane_stops(port))
         horizon = self.scenario.horizon_h
         for t in np.append(np.arange(step_h, horizon, step_h), horizon):
             env.run(until=float(t))
@@ -253,6 +264,9 @@ class Waterside:
         if not self.all_departed.triggered:  # drain: calls that arrived before the horizon finish
             env.run(until=self.all_departed)
         out = self.calls.copy()
+        out.insert(out.columns.get_loc("terminal"), "planned_terminal", out["terminal"])
+        out["terminal"] = self.terminal_of
+        out.insert(out.columns.get_loc("terminal") + 1, "port", out["terminal"].map(self.port_of))
         for k, v in self.times.items():
             out[k] = v
         for k, v in self.extra.items():
@@ -267,47 +281,69 @@ class Waterside:
             yield self.env.timeout(t - self.env.now)
             self.env.process(self._vessel(i))
 
-    def _crane_stops(self) -> Generator:
-        for start, end in zip(self.closures["start_h"], self.closures["end_h"]):
+    def _crane_stops(self, port: str) -> Generator:
+        mine = self.closures[self.closures["port"] == port]
+        for start, end in zip(mine["start_h"], mine["end_h"]):
             yield self.env.timeout(max(start - self.env.now, 0))
-            self._set_stopped(True)
+            self._set_stopped(port, True)
             yield self.env.timeout(max(end - self.env.now, 0))
-            self._set_stopped(False)
+            self._set_stopped(port, False)
 
-    def _set_stopped(self, stopped: bool) -> None:
-        self.cranes_stopped = stopped
-        for pool in self.cranes.values():
-            for job in pool.jobs:
-                job.notify()
+    def _set_stopped(self, port: str, stopped: bool) -> None:
+        self.stopped[port] = stopped
+        for name, pool in self.cranes.items():
+            if self.port_of[name] == port:
+                for job in pool.jobs:
+                    job.notify()
+
+    def _choose_terminal(self, row) -> str:
+        """Route choice (multinomial logit) among the planned terminal and its alternatives."""
+        rc = self.scenario.route_choice
+        options = [row.terminal, *row.alternatives.split(",")]
+        utility = []
+        for name in options:
+            port = self.port_of[name]
+            waits = self.recent_waits[port]
+            expected_wait_h = sum(waits) / len(waits) if waits else 0.0
+            days = rc.sailing_days.get(port, {}).get(row.region, 0.0)
+            utility.append(rc.asc.get(port, 0.0) - rc.beta_per_day * (days + expected_wait_h / 24.0))
+        u = np.array(utility)
+        p = np.exp(u - u.max())
+        return options[int(self.route_rng.choice(len(options), p=p / p.sum()))]
 
     def _vessel(self, i: int) -> Generator:
         env, times, extra = self.env, self.times, self.extra
         row = self.rows[i]
-        term = self.scenario.terminal(row.terminal)
-        quay = self.quays[row.terminal]
+        name = self._choose_terminal(row) if row.alternatives else row.terminal
+        self.terminal_of[i] = name
+        term = self.scenario.terminal(name)
+        quay, channel, port = self.quays[name], self.channels[term.port], term.port
         delays = {"closure_delay_h": 0.0, "naval_delay_h": 0.0, "traffic_delay_h": 0.0, "naval_encounters": 0}
 
         position = yield quay.request(row.loa_m)
         times["t_berth_assigned"][i] = env.now
         extra["quay_position_m"][i] = position
-        yield from self.channel.transit(
-            row.loa_m, delays, on_start=lambda: times["t_channel_in"].__setitem__(i, env.now))
+        def entering() -> None:
+            times["t_channel_in"][i] = env.now
+            self.recent_waits[port].append(env.now - row.t_arrival)
+
+        yield from channel.transit(row.loa_m, delays, on_start=entering)
         times["t_berth"][i] = env.now
         yield env.timeout(term.mooring_h)
 
         times["t_handling_start"][i] = env.now
-        taken = self.pools[row.terminal].take(env.now, TRANSSHIP_TAKE_FACTOR * int(row.n_transship_out))
+        taken = self.pools[name].take(env.now, TRANSSHIP_TAKE_FACTOR * int(row.n_transship_out))
         for box in taken:
             self.transship_out[int(box)] = i
         extra["n_transship_out_actual"][i] = taken.size
         work = max(row.moves + taken.size - row.n_transship_out, 0.0)
-        yield from self._work(self.cranes[row.terminal], Job(env, int(row.max_cranes)), work,
-                              term.moves_per_crane_hour, i)
+        yield from self._work(self.cranes[name], Job(env, int(row.max_cranes)), work,
+                              term.moves_per_crane_hour, i, port)
         times["t_handling_end"][i] = env.now
-        self._discharge_transship(i, row)
+        self._discharge_transship(i, row, name)
 
         yield env.timeout(term.unmooring_h)
-        yield from self.channel.transit(
+        yield from channel.transit(
             row.loa_m, delays, on_start=lambda: (times["t_unberth"].__setitem__(i, env.now), quay.release(position)))
         times["t_depart"][i] = env.now
         for k, v in delays.items():
@@ -316,12 +352,13 @@ class Waterside:
         if self._in_port == 0:
             self.all_departed.succeed()
 
-    def _work(self, pool: Cranes, job: Job, work: float, rate_per_crane: float, i: int) -> Generator:
+    def _work(self, pool: Cranes, job: Job, work: float, rate_per_crane: float, i: int,
+              port: str) -> Generator:
         env = self.env
         pool.join(job)
         remaining = work
         while remaining > 1e-9 * max(work, 1.0):
-            rate = 0.0 if self.cranes_stopped else job.cranes * rate_per_crane
+            rate = 0.0 if self.stopped[port] else job.cranes * rate_per_crane
             self.extra["cranes_max"][i] = max(self.extra["cranes_max"][i], job.cranes)
             job.wake = env.event()
             t0 = env.now
@@ -329,7 +366,7 @@ class Waterside:
             remaining -= rate * (env.now - t0)
         pool.leave(job)
 
-    def _discharge_transship(self, i: int, row) -> None:
+    def _discharge_transship(self, i: int, row, terminal: str) -> None:
         n = int(row.n_transship_in)
         if n == 0:
             return
@@ -337,5 +374,5 @@ class Waterside:
         self._next_box += n
         dwell = self.scenario.dwell_days.transship if self.scenario.dwell_days else None
         ready = self.env.now + (dwell.sample(self.rng, n) * 24.0 if dwell else np.zeros(n))
-        self.pools[row.terminal].add(ids, ready)
-        self.transship_log.extend(zip(ids.tolist(), [row.terminal] * n, [i] * n, ready.tolist()))
+        self.pools[terminal].add(ids, ready)
+        self.transship_log.extend(zip(ids.tolist(), [terminal] * n, [i] * n, ready.tolist()))

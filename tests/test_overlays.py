@@ -1,0 +1,64 @@
+"""The bundled what-if overlays change what they say, and Chancay's route choice reacts to congestion."""
+
+import pytest
+
+import callao
+from callao.scenario import bundled_names, load_scenario
+from test_docs import undocumented
+
+OVERLAYS = ["baseline", "naval-relocation", "chancay", "swell-severe", "demand-2030", "more-scanners", "blockade-30d"]
+SHORT = {"years": 0.2, "containers": False}
+
+
+def test_overlays_are_bundled_and_described():
+    assert set(OVERLAYS) <= set(bundled_names())
+    base = load_scenario("callao")
+    for name in OVERLAYS:
+        sc = load_scenario(name)
+        assert sc.name == name and sc.description
+        assert sc.vessel_classes == base.vessel_classes  # everything not overridden is inherited
+
+
+def test_naval_relocation_removes_encounters_and_adds_quay():
+    sc = load_scenario("naval-relocation", simulation=SHORT)
+    assert sc.terminal("apmt").quay_length_m > load_scenario("callao").terminal("apmt").quay_length_m
+    k = callao.simulate(sc, seed=1).kpis
+    assert k["civil_military_encounters"] == 0 and k["naval_movements"] == 0
+    base = callao.simulate(load_scenario("baseline", simulation=SHORT), seed=1).kpis
+    assert base["civil_military_encounters"] > 0
+    assert k["anchorage_wait_mean_h"] < base["anchorage_wait_mean_h"]
+
+
+def test_blockade_builds_a_backlog_that_is_worked_off():
+    k = callao.simulate(load_scenario("blockade-30d", simulation={"years": 0.4, "containers": False}), seed=2).kpis
+    base = callao.simulate(load_scenario("baseline", simulation={"years": 0.4, "containers": False}), seed=2).kpis
+    assert k["closure_hours"] >= 720
+    assert k["anchorage_queue_peak_vessels"] > base["anchorage_queue_peak_vessels"] + 30
+    assert 1 < k["closure_recovery_days_max"] < 80
+
+
+def test_demand_2030_raises_throughput():
+    a = callao.simulate(load_scenario("baseline", simulation={"years": 0.1}), seed=3).kpis
+    b = callao.simulate(load_scenario("demand-2030", simulation={"years": 0.1}), seed=3).kpis
+    assert b["teu_total"] == pytest.approx(1.27 * a["teu_total"], rel=0.05)
+    assert b["vessel_calls_total"] == a["vessel_calls_total"]  # same calls, bigger exchanges
+
+
+def test_chancay_diverts_asia_calls_and_reports_both_ports():
+    r = callao.simulate(load_scenario("chancay", simulation={"years": 0.2}), seed=4)
+    k, v = r.kpis, r.vessels
+    assert 0 < k["diverted_calls"] and 0.1 < k["diverted_call_share"] < 0.7
+    diverted = v[v["terminal"] != v["planned_terminal"]]
+    assert set(diverted["terminal"]) == {"chancay"} and set(diverted["region"]) == {"asia"}
+    assert k["teu_port_chancay"] > 0 and k["teu_port_callao"] > 0
+    assert k["teu_port_callao"] + k["teu_port_chancay"] == pytest.approx(k["teu_total"])
+    assert "berth_occupancy_chancay" in k and k["diverted_teu"] > 0
+    assert not undocumented(k)
+
+
+def test_congestion_at_callao_pushes_traffic_to_chancay():
+    calm = load_scenario("chancay", simulation=SHORT)
+    jammed = load_scenario("chancay", simulation=SHORT,
+                           terminals=[{"name": "dpworld", "cranes": 6}, {"name": "apmt", "cranes": 5}])
+    share = [callao.simulate(sc, seed=5).kpis["diverted_call_share"] for sc in (calm, jammed)]
+    assert share[1] > share[0] + 0.05
