@@ -10,9 +10,10 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   exit 0
 fi
 python="${PYTHON:-python3}"
+pip() { "$venv/bin/python" -m pip --quiet --disable-pip-version-check "$@" 2> >(grep -v "^WARNING: Location" >&2); }
 echo "callao: setting up $venv (first run only, about a minute)..." >&2
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/requirements.lock" >&2
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e "$root" >&2
+pip install --upgrade pip >&2
+pip install -r "$root/requirements.lock" >&2
+pip install --no-deps --no-build-isolation -e "$root" >&2
 echo "$want" > "$stamp"
