@@ -170,3 +170,17 @@ def _mount_targeting() -> None:
 
 
 _mount_targeting()
+
+
+def _mount_optional_commands() -> None:
+    """``compare``/``sweep`` (experiments) and ``serve`` (dashboard) register themselves."""
+    import importlib
+
+    for module in ("callao.experiments.cli", "callao.web.cli"):
+        try:
+            importlib.import_module(module).register(app)
+        except ImportError:  # pragma: no cover - package not present
+            continue
+
+
+_mount_optional_commands()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from callao.results import hourly_mean, values
 from callao.scenario import FLOWS
 
 
@@ -74,8 +75,6 @@ def _backlog(r) -> dict[str, float]:
     sc, v, H = r.scenario, r.vessels, r.horizon_h
     home = (v["port"] == sc.home_port).to_numpy()
     n = int(np.ceil(H))
-    from callao.results import hourly_mean
-
     queue = hourly_mean(v["t_arrival"].to_numpy()[home], v["t_channel_in"].to_numpy()[home],
                         np.ones(int(home.sum())), n)
     k = {"anchorage_queue_mean_vessels": float(queue.mean()),
@@ -98,7 +97,7 @@ def _container_kpis(r) -> dict[str, float]:
     teu = c["teu"].to_numpy(float)
     discharged = c["t_discharge"].to_numpy() <= H
     loaded = c["t_load"].to_numpy() <= H
-    term = c["terminal"].to_numpy()
+    term = values(c["terminal"])
     k["containers_total"] = int(len(c))
     k["moves_total"] = int(discharged.sum() + loaded.sum())
     k["teu_total"] = float(teu[discharged].sum() + teu[loaded].sum())
@@ -117,7 +116,7 @@ def _container_kpis(r) -> dict[str, float]:
         for p in sc.port_names:
             sel = port == p
             k[f"teu_port_{p}"] = float(teu[discharged & sel].sum() + teu[loaded & sel].sum())
-    flow = c["flow"].to_numpy()
+    flow = values(c["flow"])
     left = c["t_yard_out"].to_numpy() <= H
     dwell_d = (c["t_yard_out"] - c["t_yard_in"]).to_numpy() / 24.0
     for f in FLOWS:
@@ -130,7 +129,7 @@ def _container_kpis(r) -> dict[str, float]:
     imp = (flow == "import") & (c["t_customs_release"].to_numpy() <= H)
     arrival = r.vessels["t_berth"].to_numpy()[c["vessel_in"].to_numpy()[imp]]
     k["customs_release_mean_h"] = _mean(c["t_customs_release"].to_numpy()[imp] - arrival)
-    ch = c["customs_channel"].to_numpy()
+    ch = values(c["customs_channel"])
     done = c["t_customs_release"].to_numpy() <= H
     for name, label in (("orange", "scans"), ("red", "exams")):
         sel = (ch == name) & done

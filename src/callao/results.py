@@ -17,6 +17,13 @@ import pyarrow.parquet as pq
 from callao.scenario import Scenario
 
 
+def values(column: pd.Series) -> np.ndarray:
+    """A column as a numpy array; categoricals are expanded from their codes (fast)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return np.asarray(column.cat.categories, dtype=object)[column.cat.codes.to_numpy()]
+    return column.to_numpy()
+
+
 def hourly_mean(start: np.ndarray, end: np.ndarray, weight: np.ndarray, n_hours: int) -> np.ndarray:
     """Average of Σ weight·[start <= t < end] over each hour [h, h+1), h = 0..n_hours-1.
 

@@ -47,8 +47,7 @@ def simulate(scenario: Scenario | str | Path = "callao", seed: int | np.random.S
     containers = None
     if sc.simulation.containers:
         report(share_water, "containers")
-        containers = build_containers(sc, vessels, waterside.transship_log, waterside.transship_out,
-                                      streams("cargo"))
+        containers = build_containers(sc, vessels, waterside.transshipments(), streams("cargo"))
         report(share_water + 0.15, "yard, customs, gate")
         containers = run_landside(sc, containers, vessels, streams)
         entered = containers["t_yard_in"].to_numpy() <= horizon

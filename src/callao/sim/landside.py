@@ -12,6 +12,7 @@ import pandas as pd
 
 from callao.scenario import Scenario
 from callao.scenario.model import Channels
+from callao.results import values
 from callao.sim.queues import fifo_wait
 from callao.sim.streams import Streams
 
@@ -44,7 +45,7 @@ def _channels(shares: Channels, n: int, rng: np.random.Generator) -> np.ndarray:
 def select_inspections(scenario: Scenario, c: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     """Customs channel per container (0 none, 1 green, 2 orange = scan, 3 red = physical exam),
     drawn from the configured shares. Empties and transshipment boxes pass no customs here."""
-    flow = c["flow"].to_numpy()
+    flow = values(c["flow"])
     channel = np.zeros(len(c), np.int8)
     for name, shares in (("import", scenario.customs.import_channels),
                          ("export", scenario.customs.export_channels)):
@@ -57,7 +58,7 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
     """Add customs, gate, yard and corridor times (hours) to the container table, in place order."""
     cus, gate, dwell = scenario.customs, scenario.gate, scenario.dwell_days
     n = len(c)
-    flow = c["flow"].to_numpy()
+    flow = values(c["flow"])
     t_dis, t_load = c["t_discharge"].to_numpy(), c["t_load"].to_numpy()
     by_truck_out = np.isin(flow, ["import", "empty_in"])
     by_truck_in = np.isin(flow, ["export", "empty_out"])
@@ -106,9 +107,9 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
     truck = by_truck_out | by_truck_in
     gate_wait = np.full(n, np.nan)
     t_gate_done = np.full(n, np.nan)
-    terminal = c["terminal"].to_numpy()
-    for term in scenario.terminals:
-        sel = truck & (terminal == term.name)
+    terminal = c["terminal"].cat.codes.to_numpy()
+    for code, term in enumerate(scenario.terminals):
+        sel = truck & (terminal == code)
         service = rng.exponential(gate.service_min / 60.0, int(sel.sum())) / term.gate_lanes
         gate_wait[sel] = fifo_wait(t_gate[sel], service)
         t_gate_done[sel] = t_gate[sel] + gate_wait[sel] + service

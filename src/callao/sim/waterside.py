@@ -242,8 +242,8 @@ class Waterside:
         self.extra = {k: np.zeros(n) for k in (
             "closure_delay_h", "naval_delay_h", "traffic_delay_h", "naval_encounters",
             "quay_position_m", "n_transship_out_actual", "cranes_max")}
-        self.transship_log: list[tuple[int, str, int, float]] = []  # (box id, terminal, vessel_in, ready)
-        self.transship_out: dict[int, int] = {}  # box id -> vessel_out
+        self._box_vessel_in: list[np.ndarray] = []  # per discharging call: its vessel index per box
+        self._taken: list[tuple[np.ndarray, int]] = []  # (box ids, vessel_out)
         self._next_box = 0
         self._in_port = n
         self.all_departed = env.event()
@@ -275,6 +275,14 @@ class Waterside:
         out["n_transship_out_actual"] = out["n_transship_out_actual"].astype(np.int64)
         out["cranes_max"] = out["cranes_max"].astype(np.int32)
         return out
+
+    def transshipments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Vessel in and vessel out (-1: still in the yard) of every transshipment box, by box id."""
+        v_in = np.concatenate([np.empty(0, np.int32), *self._box_vessel_in])
+        v_out = np.full(v_in.size, -1, np.int32)
+        for ids, i in self._taken:
+            v_out[ids] = i
+        return v_in, v_out
 
     def _arrivals(self) -> Generator:
         for i, t in enumerate(self.calls["t_arrival"].to_numpy()):
@@ -333,8 +341,7 @@ class Waterside:
 
         times["t_handling_start"][i] = env.now
         taken = self.pools[name].take(env.now, TRANSSHIP_TAKE_FACTOR * int(row.n_transship_out))
-        for box in taken:
-            self.transship_out[int(box)] = i
+        self._taken.append((taken, i))
         extra["n_transship_out_actual"][i] = taken.size
         work = max(row.moves + taken.size - row.n_transship_out, 0.0)
         yield from self._work(self.cranes[name], Job(env, int(row.max_cranes)), work,
@@ -375,4 +382,4 @@ class Waterside:
         dwell = self.scenario.dwell_days.transship if self.scenario.dwell_days else None
         ready = self.env.now + (dwell.sample(self.rng, n) * 24.0 if dwell else np.zeros(n))
         self.pools[terminal].add(ids, ready)
-        self.transship_log.extend(zip(ids.tolist(), [terminal] * n, [i] * n, ready.tolist()))
+        self._box_vessel_in.append(np.full(n, i, np.int32))
