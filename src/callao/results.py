@@ -129,6 +129,7 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
 def _atomic(path: Path, write) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; results are for sharing
     try:
         write(Path(tmp))
         os.replace(tmp, path)
