@@ -1,0 +1,465 @@
+"""The Dash app: map of the bay with moving vessels, KPI cards and plots, comparisons, runs started
+from the page, downloads. ``create_app(results_dir)`` builds it; ``callao serve`` runs it.
+
+Everything it needs ships with Dash and this package (no CDN, no map tiles): it works offline.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from pathlib import Path
+
+import dash
+from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from flask import jsonify, request, send_file
+
+from callao.web import figures
+from callao.web.positions import busiest_time
+from callao.web.jobs import YEARS_LIMIT, Jobs, bundled
+from callao.web.store import ROOT_ID, RUN_FILES, Store, WebError
+
+log = logging.getLogger(__name__)
+SPEEDS = {"1": 1.0, "6": 6.0, "24": 24.0}  # simulated hours per animation tick
+TICK_MS = 500
+
+CARDS = (  # kpi, label, format
+    ("teu_total", "Throughput", "{:,.0f} TEU"),
+    ("vessel_calls_total", "Vessel calls", "{:,.0f}"),
+    ("anchorage_wait_mean_h", "Anchorage wait (mean)", "{:.1f} h"),
+    ("turnaround_mean_h", "Turnaround (mean)", "{:.1f} h"),
+    ("yard_dwell_import_mean_d", "Import dwell (mean)", "{:.1f} d"),
+    ("customs_release_mean_h", "Customs release (mean)", "{:.1f} h"),
+    ("gate_trucks_per_day_mean", "Gate trucks", "{:,.0f} / day"),
+    ("gate_wait_mean_h", "Gate wait (mean)", "{:.2f} h"),
+    ("customs_scans", "Scans", "{:,.0f}"),
+    ("customs_exams", "Physical exams", "{:,.0f}"),
+    ("civil_military_encounters", "Civil-military encounters", "{:,.0f}"),
+    ("closure_hours", "Port closed", "{:,.0f} h"),
+    ("detection_hits", "Loaded boxes found", "{:,.0f}"),
+    ("detection_rate", "Detection rate", "{:.0%}"),
+    ("seized_kg", "Cocaine seized", "{:,.0f} kg"),
+)
+
+
+def _fmt(value, fmt: str) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    return "–" if not math.isfinite(v) else fmt.format(v)
+
+
+def kpi_cards(kpis: dict, terminals: list[dict]) -> list:
+    cards = []
+    items = [c for c in CARDS if c[0] in kpis]
+    for t in terminals:
+        for prefix, label in (("berth_occupancy_", "Berth occupancy"), ("yard_utilisation_", "Yard utilisation")):
+            k = f"{prefix}{t['name']}"
+            if k in kpis:
+                items.append((k, f"{label} {t['name']}", "{:.0%}"))
+    for key, label, fmt in items:
+        cards.append(html.Div([html.Div(label, className="kpi-label"), html.Div(_fmt(kpis[key], fmt), className="kpi-value"),
+                               html.Div(key, className="kpi-name")], className="kpi-card", id=f"kpi-{key}"))
+    return cards
+
+
+def _json_error(status: int, message: str):
+    resp = jsonify({"error": message, "status": status})
+    resp.status_code = status
+    return resp
+
+
+def _section(title: str, *children, id: str | None = None) -> html.Section:
+    return html.Section([html.H2(title), *children], className="panel", id=id or f"section-{title.split()[0].lower()}")
+
+
+def create_app(results_dir: str | Path = "out", max_years: float = 1.0) -> dash.Dash:
+    """The dashboard over ``results_dir``; runs started from the page may last up to ``max_years``."""
+    if not 0 < max_years <= YEARS_LIMIT:
+        raise ValueError(f"max_years {max_years}: expected a number in (0, {YEARS_LIMIT:g}]")
+    store = Store(results_dir)
+    jobs = Jobs(store.root, max_years=max_years)
+    app = dash.Dash(
+        __name__, title="callao — Port of Callao twin", update_title=None, serve_locally=True,
+        assets_folder=str(Path(__file__).with_name("assets")), suppress_callback_exceptions=True,
+    )
+    app.store, app.jobs = store, jobs  # for tests and embedding
+    server = app.server
+    _routes(server, store, jobs)
+    names = bundled()
+
+    def callback(*args, **kwargs):
+        """``app.callback`` whose function never answers a malformed request with a 500: an
+        unexpected error is logged and the outputs are left as they are."""
+        def register(fn):
+            @functools.wraps(fn)
+            def safe(*a, **k):
+                try:
+                    return fn(*a, **k)
+                except PreventUpdate:
+                    raise
+                except Exception:  # noqa: BLE001
+                    log.exception("callback %s failed", fn.__name__)
+                    raise PreventUpdate from None
+
+            return app.callback(*args, **kwargs)(safe)
+
+        return register
+
+    app.layout = html.Div([
+        html.Header([
+            html.H1(["callao", html.Span(" — digital twin of the Port of Callao", className="subtitle")]),
+            html.Div([
+                html.Label("Run", htmlFor="run-select"),
+                dcc.Dropdown(id="run-select", clearable=False, placeholder="no runs yet", style={"minWidth": "340px"}),
+                html.Button("↻ refresh", id="refresh", n_clicks=0, className="btn"),
+                html.Span(f"results folder: {store.root}", className="muted", id="results-root"),
+            ], className="header-row"),
+        ]),
+        html.Div(id="run-summary", className="run-summary"),
+        _section("Map of the bay", html.Div([
+            dcc.Graph(id="bay-map", config={"displaylogo": False, "scrollZoom": True},
+                      style={"height": "620px"}, className="map"),
+            html.Div([
+                html.Div(id="closure-banner", className="banner hidden"),
+                html.Div(id="map-status", className="status big"),
+                html.Div([
+                    html.Button("▶ play", id="play", n_clicks=0, className="btn btn-primary"),
+                    html.Label("hour", htmlFor="time-input"),
+                    dcc.Input(id="time-input", type="number", min=0, step=0.5, value=0, debounce=True,
+                              style={"width": "150px"}),
+                ], className="controls"),
+                html.Div([html.Span("view", className="muted"),
+                          html.Button("whole bay", id="view-bay", n_clicks=0, className="btn"),
+                          html.Button("harbour", id="view-harbour", n_clicks=0, className="btn"),
+                          dcc.Store(id="map-view", data="bay")], className="controls"),
+                html.Div([html.Span("speed", className="muted"),
+                          dcc.RadioItems(id="speed", value="6", inline=True,
+                                         options=[{"label": f" {k} h/tick ", "value": k} for k in SPEEDS])],
+                         className="controls"),
+                html.Div([html.Div([html.Span(sym, style={"color": col}), f" {label}"], className="legend-item")
+                          for sym, col, label in (
+                              ("●", "#e8890c", "waiting at anchorage (stable spot per ship)"),
+                              ("▲", "#1f6fd1", "in the channel, inbound or outbound"),
+                              ("■", "#1a9850", "at berth, at its quay position"),
+                              ("◆", "#222", "naval movement in the channel"),
+                              ("- -", "#c0392b", "channel drawn red: port closed"))],
+                         className="legend", id="map-legend"),
+                html.P("Geography drawn from shared/facts/callao.md: approximate, not for navigation. "
+                       "The anchorage and the naval base's exact locations are not published. "
+                       "Scroll or drag on the map to zoom.",
+                       className="muted"),
+            ], className="map-side"),
+        ], className="map-row"),
+            dcc.Slider(id="time-slider", min=0, max=24, step=0.5, value=0, updatemode="mouseup",
+                       allow_direct_input=False, tooltip={"placement": "bottom", "always_visible": False}),
+            dcc.Interval(id="play-interval", interval=TICK_MS, disabled=True), id="section-map"),
+        _section("Key figures", html.Div(id="kpi-cards", className="kpi-grid"),
+                 html.Div([dcc.Graph(id="fig-occupancy"), dcc.Graph(id="fig-anchorage"), dcc.Graph(id="fig-yard"),
+                           dcc.Graph(id="fig-gate"), dcc.Graph(id="fig-inspections")], className="plot-grid"),
+                 html.Div(id="run-files", className="files"), id="section-kpis"),
+        _section("Start a run", html.Div([
+            html.Label("scenario", htmlFor="new-scenario"),
+            dcc.Dropdown(id="new-scenario", options=names, value="callao" if "callao" in names else names[0],
+                         clearable=False, style={"minWidth": "200px"}),
+            html.Label("seed", htmlFor="new-seed"),
+            dcc.Input(id="new-seed", type="number", value=1, min=0, step=1, style={"width": "90px"}),
+            html.Label(f"years (≤ {max_years:g})", htmlFor="new-years"),
+            dcc.Input(id="new-years", type="number", value=min(0.1, max_years), min=0, max=max_years, step="any",
+                      style={"width": "90px"}),
+            html.Button("Run", id="start-run", n_clicks=0, className="btn btn-primary"),
+        ], className="controls"),
+            html.Div([html.Div(id="job-bar", className="bar", style={"width": "0%"})], className="progress"),
+            html.Div(id="job-status", className="status"),
+            dcc.Interval(id="job-poll", interval=400, disabled=True),
+            dcc.Store(id="job-id"), dcc.Store(id="job-done"), id="section-new"),
+        _section("Compare scenarios", html.Div([
+            html.Label("comparison", htmlFor="comp-select"),
+            dcc.Dropdown(id="comp-select", clearable=False, placeholder="no comparisons (callao compare … --out DIR)",
+                         style={"minWidth": "300px"}),
+            html.Label("KPIs", htmlFor="comp-kpis"),
+            dcc.Dropdown(id="comp-kpis", multi=True, style={"minWidth": "420px", "flex": "1"}),
+        ], className="controls"), html.Div(id="comp-files", className="files"), dcc.Graph(id="fig-compare"),
+            id="section-compare"),
+    ], className="page")
+
+    # --- run and comparison lists ---------------------------------------------------------------
+    @callback(Output("run-select", "options"), Output("run-select", "value"),
+                  Output("comp-select", "options"), Output("comp-select", "value"),
+                  Input("refresh", "n_clicks"), Input("job-done", "data"),
+                  State("run-select", "value"), State("comp-select", "value"))
+    def _lists(_, done, run_value, comp_value):
+        entries = store.scan()
+        runs = [{"label": e.label, "value": e.id} for e in entries if e.kind == "run"]
+        comps = [{"label": e.label, "value": e.id} for e in entries if e.kind == "comparison"]
+        ids = {o["value"] for o in runs}
+        if ctx.triggered_id == "job-done" and done in ids:
+            run_value = done
+        elif run_value not in ids:
+            run_value = runs[0]["value"] if runs else None
+        cids = {o["value"] for o in comps}
+        if comp_value not in cids:
+            comp_value = comps[0]["value"] if comps else None
+        return runs, run_value, comps, comp_value
+
+    def _load(run_id):
+        if not run_id:
+            return None
+        try:
+            return store.load(run_id)
+        except WebError as e:
+            log.warning("run %s: %s", run_id, e.message)
+            return None
+
+    # --- time control ---------------------------------------------------------------------------
+    @callback(Output("time-slider", "value"), Output("time-slider", "max"), Output("time-slider", "marks"),
+                  Output("time-input", "value"), Output("time-input", "max"),
+                  Input("time-slider", "value"), Input("time-input", "value"), Input("play-interval", "n_intervals"),
+                  Input("run-select", "value"), State("speed", "value"))
+    def _time(slider, typed, _tick, run_id, speed):
+        run = _load(run_id)
+        end = run.end_h if run is not None else 24.0
+        end = float(math.ceil(end))
+        trig = ctx.triggered_id
+        if trig == "run-select" or trig is None:
+            t = busiest_time(run.vessels, min(end, run.horizon_h)) if run is not None else 0.0
+        elif trig == "time-input":
+            t = _hour(typed)
+            if t is None:
+                return (no_update,) * 5
+        elif trig == "play-interval":
+            t = (_hour(slider) or 0.0) + SPEEDS.get(str(speed), 6.0)
+            if t > end:
+                t = 0.0
+        else:
+            t = _hour(slider) or 0.0
+        t = min(max(t, 0.0), end)
+        step_days = max(1, int(end / 24 / 8))
+        marks = {int(d * 24): f"d{d}" for d in range(0, int(end // 24) + 1, step_days)}
+        return t, end, marks, t, end
+
+    @callback(Output("play-interval", "disabled"), Output("play", "children"),
+                  Input("play", "n_clicks"), prevent_initial_call=True)
+    def _play(n):
+        playing = bool(n) and n % 2 == 1
+        return not playing, "⏸ pause" if playing else "▶ play"
+
+    # --- map ------------------------------------------------------------------------------------
+    @callback(Output("map-view", "data"), Input("view-bay", "n_clicks"), Input("view-harbour", "n_clicks"),
+                  prevent_initial_call=True)
+    def _view(_a, _b):
+        return "harbour" if ctx.triggered_id == "view-harbour" else "bay"
+
+    @callback(Output("bay-map", "figure"), Output("map-status", "children"), Output("closure-banner", "children"),
+                  Output("closure-banner", "className"),
+                  Input("time-slider", "value"), Input("run-select", "value"), Input("map-view", "data"))
+    def _map(t, run_id, view):
+        from callao.web.positions import active_closures, naval_positions, vessel_positions
+        from callao.web.geo import bay
+
+        run = _load(run_id)
+        t = _hour(t) or 0.0
+        fig = figures.map_figure(run, t, view if isinstance(view, str) and view in figures.VIEWS else "bay")
+        if run is None:
+            return fig, "no run selected", "", "banner hidden"
+        pos = vessel_positions(run.vessels, t, bay(run.geometry_key()))
+        counts = pos["state"].value_counts()
+        nav = naval_positions(run.naval, t, bay(run.geometry_key()))
+        status = (f"hour {t:,.1f} (day {t / 24:,.1f}): {counts.get('waiting', 0)} waiting · "
+                  f"{counts.get('inbound', 0) + counts.get('outbound', 0)} in channel · "
+                  f"{counts.get('berthed', 0)} at berth")
+        if len(nav):
+            status += f" · {len(nav)} naval movement{'s' if len(nav) > 1 else ''} in the channel"
+        cl = active_closures(run.closures, t)
+        if len(cl):
+            parts = [f"{r.port} closed ({getattr(r, 'reason', 'closure')}) from hour {r.start_h:,.0f} to {r.end_h:,.0f}"
+                     for r in cl.itertuples(index=False)]
+            return fig, status, "⚠ " + "; ".join(parts), "banner"
+        return fig, status, "", "banner hidden"
+
+    # --- KPIs and plots -------------------------------------------------------------------------
+    @callback(Output("kpi-cards", "children"), Output("fig-occupancy", "figure"), Output("fig-anchorage", "figure"),
+                  Output("fig-yard", "figure"), Output("fig-gate", "figure"), Output("fig-inspections", "figure"),
+                  Output("run-files", "children"), Output("run-summary", "children"),
+                  Input("run-select", "value"))
+    def _kpis(run_id):
+        run = _load(run_id)
+        if run is None:
+            empty = figures.empty_figure("", "no run selected: start one below or run `callao run --out DIR`")
+            msg = html.P(f"No run in {store.root}. Start one below, or `callao run --out {store.root}/NAME`.")
+            return [msg], empty, empty, empty, empty, empty, "", ""
+        links = [html.Span("Download: ", className="muted")]
+        for name in RUN_FILES:
+            if (run.folder / name).is_file():
+                links.append(html.A(name, href=_download_url(run.id, name), className="file-link", target="_blank"))
+        summary = html.Div([html.B(run.name), f" · seed {run.seed} · {run.horizon_h / 24:,.1f} days · "
+                            f"{len(run.vessels):,} calls · folder {run.folder.name if run.id != ROOT_ID else run.folder}"])
+        return (kpi_cards(run.kpis, run.terminals), figures.occupancy_figure(run), figures.anchorage_figure(run),
+                figures.yard_figure(run), figures.gate_figure(run), figures.inspections_figure(run), links, summary)
+
+    # --- comparison -----------------------------------------------------------------------------
+    @callback(Output("comp-kpis", "options"), Output("comp-kpis", "value"), Output("comp-files", "children"),
+                  Input("comp-select", "value"))
+    def _comp_kpis(comp_id):
+        if not comp_id:
+            return [], [], ""
+        try:
+            df = store.comparison(comp_id)
+        except WebError as e:
+            return [], [], html.Span(e.message, className="error")
+        links = [html.Span("Download: ", className="muted")]
+        for name in ("comparison.csv", "report.html"):
+            if (store.folder(comp_id, "comparison") / name).is_file():
+                links.append(html.A(name, href=_download_url(comp_id, name), className="file-link", target="_blank"))
+        return sorted(set(df["kpi"])), figures.default_kpis(df), links
+
+    @callback(Output("fig-compare", "figure"), Input("comp-select", "value"), Input("comp-kpis", "value"))
+    def _compare(comp_id, kpis):
+        if not comp_id:
+            return figures.empty_figure("Comparison", "no comparison in the results folder")
+        try:
+            df = store.comparison(comp_id)
+        except WebError as e:
+            return figures.empty_figure("Comparison", e.message)
+        return figures.comparison_figure(df, list(kpis or []))
+
+    # --- runs from the page ---------------------------------------------------------------------
+    @callback(Output("job-id", "data"), Output("job-poll", "disabled"), Output("job-status", "children"),
+                  Input("start-run", "n_clicks"), State("new-scenario", "value"), State("new-seed", "value"),
+                  State("new-years", "value"), prevent_initial_call=True)
+    def _start(_, scenario, seed, years):
+        try:
+            job = jobs.start(scenario, seed, years)
+        except WebError as e:
+            return no_update, True, html.Span(e.message, className="error")
+        return job.id, False, f"started {job.scenario}, seed {job.seed}, {job.years:g} years…"
+
+    @callback(Output("job-bar", "style"), Output("job-status", "children", allow_duplicate=True),
+                  Output("job-poll", "disabled", allow_duplicate=True), Output("job-done", "data"),
+                  Input("job-poll", "n_intervals"), State("job-id", "data"), prevent_initial_call=True)
+    def _poll(_, job_id):
+        if not job_id:
+            return no_update, no_update, True, no_update
+        try:
+            job = jobs.get(job_id)
+        except WebError as e:
+            return {"width": "0%"}, html.Span(e.message, className="error"), True, no_update
+        width = {"width": f"{100 * job.fraction:.0f}%"}
+        if job.status == "running":
+            return width, f"{job.stage} — {100 * job.fraction:.0f}%", False, no_update
+        if job.status == "failed":
+            return width, html.Span(f"run failed: {job.error}", className="error"), True, no_update
+        return width, html.Span([f"done: {job.run_id} ", html.A("kpis.json", href=_download_url(job.run_id, "kpis.json"))],
+                                id="job-finished"), True, job.run_id
+
+    return app
+
+
+def _hour(value) -> float | None:
+    """A time in hours from a control's value, or None when it is not a finite number."""
+    try:
+        t = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return t if math.isfinite(t) else None
+
+
+def _finite(v):
+    return v if not isinstance(v, float) or math.isfinite(v) else None
+
+
+def _download_url(entry_id: str, name: str) -> str:
+    return f"/download/{entry_id}/{name}"
+
+
+def _routes(server, store: Store, jobs: Jobs) -> None:
+    """JSON API and downloads; every refusal is a 4xx JSON body, never a traceback."""
+
+    def guard(fn):
+        def wrapped(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except WebError as e:
+                return _json_error(e.status, e.message)
+            except Exception:  # noqa: BLE001
+                log.exception("request failed: %s", request.path)
+                return _json_error(500, "internal error; see the server log")
+
+        wrapped.__name__ = fn.__name__
+        return wrapped
+
+    own = {"download", "download_bad", "api_runs", "api_run", "api_start", "api_job", "api_positions"}
+
+    @server.before_request
+    def _refuse_unrouted():  # e.g. /download//etc/passwd would otherwise reach Dash's catch-all page
+        path = request.path
+        if (path.startswith(("/download", "/api/")) or path == "/api") and request.endpoint not in own:
+            return _json_error(400 if path.startswith("/download") else 404,
+                               "malformed path: expected /download/<run id>/<file name>"
+                               if path.startswith("/download") else f"no API endpoint {path[:80]!r}")
+        return None
+
+    @server.route("/download/<path:entry_id>/<name>")
+    @guard
+    def download(entry_id: str, name: str):
+        path = store.file(entry_id, name)
+        mimetype = {"json": "application/json", "html": "text/html", "csv": "text/csv"}.get(
+            path.suffix.lstrip("."), "application/octet-stream")
+        return send_file(path, mimetype=mimetype, as_attachment=path.suffix != ".html", download_name=name,
+                         max_age=0)
+
+    @server.route("/download/<name>")
+    @guard
+    def download_bad(name: str):
+        raise WebError(400, "expected /download/<run id>/<file name>")
+
+    @server.route("/api/runs", methods=["GET"])
+    @guard
+    def api_runs():
+        return jsonify([{"id": e.id, "kind": e.kind, "mtime": e.mtime} for e in store.scan()])
+
+    @server.route("/api/runs/<path:run_id>", methods=["GET"])
+    @guard
+    def api_run(run_id: str):
+        run = store.load(run_id)
+        return jsonify({"id": run.id, "scenario": run.name, "seed": run.seed, "horizon_h": run.horizon_h,
+                        "files": [n for n in RUN_FILES if (run.folder / n).is_file()],
+                        "kpis": {k: _finite(v) for k, v in run.kpis.items()}})
+
+    @server.route("/api/runs", methods=["POST"])
+    @guard
+    def api_start():
+        body = request.get_json(silent=True)
+        if body is None:
+            body = request.form.to_dict() or request.args.to_dict()
+        if not isinstance(body, dict):
+            raise WebError(400, "expected a JSON object {scenario, seed, years}")
+        job = jobs.start(body.get("scenario", "callao"), body.get("seed", 0), body.get("years"))
+        resp = jsonify(job.as_dict())
+        resp.status_code = 202
+        return resp
+
+    @server.route("/api/jobs/<job_id>", methods=["GET"])
+    @guard
+    def api_job(job_id: str):
+        return jsonify(jobs.get(job_id).as_dict())
+
+    @server.route("/api/positions/<path:run_id>", methods=["GET"])
+    @guard
+    def api_positions(run_id: str):
+        from callao.web.geo import bay
+        from callao.web.positions import vessel_positions
+
+        raw = request.args.get("t", "0")
+        try:
+            t = float(raw)
+        except ValueError:
+            raise WebError(400, f"t {raw[:40]!r}: expected a number of hours") from None
+        if not math.isfinite(t):
+            raise WebError(400, f"t {raw[:40]!r}: expected a finite number of hours")
+        run = store.load(run_id)
+        pos = vessel_positions(run.vessels, t, bay(run.geometry_key()))
+        return jsonify(pos[["vessel_id", "state", "lon", "lat", "terminal"]].to_dict(orient="records"))
