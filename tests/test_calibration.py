@@ -43,5 +43,5 @@ def test_a_year_is_container_level_and_plausible(year):
     assert k["civil_military_encounters"] > 0
     # exports carry the facts' commodities to the facts' destinations
     exports = c[c["flow"] == "export"]
-    assert {"asparagus", "coffee", "scrap metal", "avocado"} <= set(exports["commodity"])
+    assert {"fresh asparagus", "coffee", "scrap metal", "avocado"} <= set(exports["commodity"])
     assert {"Rotterdam", "Antwerp", "Algeciras"} <= set(exports["destination"])

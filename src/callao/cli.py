@@ -32,6 +32,8 @@ HEADLINE = (
     ("gate_wait_mean_h", "Gate wait (mean)", "{:.2f} h"),
     ("civil_military_encounters", "Civil-military encounters", "{:,.0f}"),
     ("closure_hours", "Port closed", "{:,.0f} h"),
+    ("detection_rate", "Cocaine loads found", "{:.0%}"),
+    ("seized_kg", "Cocaine seized", "{:,.0f} kg"),
 )
 
 

@@ -136,8 +136,13 @@ def _container_kpis(r) -> dict[str, float]:
         k[f"customs_{label}"] = int(sel.sum())
         k[f"customs_{label[:-1]}_wait_mean_h"] = _mean(
             (c["t_inspection_start"] - c["t_customs_request"]).to_numpy()[sel])
+    cus = sc.customs
+    k["scanner_utilisation"] = float(((ch == "orange") & done).sum() / (cus.scanners * cus.scans_per_hour * H))
+    k["exam_team_utilisation"] = float(((ch == "red") & done).sum() / (cus.exams_per_day / 24.0 * H))
     insp = np.isin(ch, ["orange", "red"]) & done
     k["customs_added_dwell_mean_h"] = _mean((c["t_customs_release"] - c["t_customs_request"]).to_numpy()[insp])
+    if "contraband_kg" in c.columns:
+        k.update(_targeting_kpis(c, flow, ch))
     k["exports_customs_late"] = int(c["customs_late"].sum())
     k["exports_late_gate"] = int(c["late_gate"].sum())
     trucks = r.gate_trucks
@@ -150,3 +155,28 @@ def _container_kpis(r) -> dict[str, float]:
     k["corridor_time_mean_h"] = _mean((c["t_lima"] - c["t_yard_out"]).to_numpy()[out_truck])
     return k
 
+
+
+def _targeting_kpis(c: pd.DataFrame, flow: np.ndarray, ch: np.ndarray) -> dict[str, float]:
+    """Security KPIs of export targeting (export boxes that entered the yard within the horizon)."""
+    exp = flow == "export"
+    kg = c["contraband_kg"].to_numpy()
+    loaded = exp & (kg > 0)
+    found = c["found"].to_numpy() & exp
+    inspected = exp & np.isin(ch, ["orange", "red"])
+    clean = exp & ~loaded
+    shipped = float(kg[loaded].sum())
+    return {
+        "export_scans": int((exp & (ch == "orange")).sum()),
+        "export_exams": int((exp & (ch == "red")).sum()),
+        "contraband_containers": int(loaded.sum()),
+        "detection_hits": int(found.sum()),
+        "detection_rate": float(found.sum() / loaded.sum()) if loaded.any() else float("nan"),
+        "seized_kg": float(kg[found].sum()),
+        "shipped_kg": shipped,
+        "seized_kg_share": float(kg[found].sum() / shipped) if shipped else float("nan"),
+        "inspection_hit_rate": float(found.sum() / inspected.sum()) if inspected.any() else float("nan"),
+        "false_positive_rate": float((inspected & clean).sum() / clean.sum()) if clean.any() else float("nan"),
+        "export_inspection_added_dwell_mean_h": _mean(
+            (c["t_customs_release"] - c["t_customs_request"]).to_numpy()[inspected]),
+    }

@@ -245,6 +245,40 @@ class Channels(Section):
         return self
 
 
+class Targeting(Section):
+    """Risk targeting of export containers (cocaine in legitimate exports), day by day.
+
+    Every export box gets a declaration; a share carries cocaine (kg). Each day customs inspects
+    ``scan_rate`` (scanner) and ``exam_rate`` (physical exam) of the day's export boxes, chosen by
+    ``policy``: ``random``; ``profile`` (a fixed rule on commodity and destination);
+    ``model`` (the learned risk model, top of the ranking) or ``model_explore`` (the same with
+    ``exploration_share`` of the picks spent at random so the model keeps learning). Found loads
+    become labels; the model retrains every ``retrain_days`` on the last ``history_days``;
+    smugglers adapt every ``adapt_days`` toward less-watched commodities, destinations and
+    exporter types (``adaptiveness`` 0..1)."""
+
+    policy: Literal["random", "profile", "model", "model_explore"] = "model_explore"
+    scan_rate: float = Field(0.04, ge=0, le=1, description="share of export boxes scanned")
+    exam_rate: float = Field(0.03, ge=0, le=1, description="share of export boxes physically examined")
+    exploration_share: float = Field(0.1, ge=0, le=1)
+    retrain_days: int = Field(30, ge=1)
+    history_days: int = Field(120, ge=7)
+    warmup_days: int = Field(30, ge=1, description="days of profile-based selection before the first model")
+    scan_detection: float = Field(0.7, ge=0, le=1, description="chance a scan finds a load")
+    exam_detection: float = Field(0.95, ge=0, le=1, description="chance a physical exam finds a load")
+    contraband_share: float = Field(0.004, ge=0, le=1, description="expected share of export boxes with cocaine")
+    front_company_share: float = Field(0.35, ge=0, le=1, description="share of loads shipped by front companies")
+    front_box_share: float = Field(0.01, ge=0, le=1, description="share of export boxes shipped by front companies")
+    adaptiveness: float = Field(0.5, ge=0, le=1)
+    adapt_days: int = Field(30, ge=1)
+
+    @model_validator(mode="after")
+    def _rates(self):
+        if self.scan_rate + self.exam_rate > 1:
+            raise ValueError(f"scan_rate + exam_rate must be <= 1, got {self.scan_rate + self.exam_rate}")
+        return self
+
+
 class Customs(Section):
     """Customs clearance and inspection capacity."""
 
@@ -265,6 +299,8 @@ class Customs(Section):
         default=Constant(dist="constant", value=24.0),
         description="duration of a physical exam incl. unstuffing and restuffing, hours",
     )
+    targeting: Targeting | None = Field(
+        None, description="risk targeting of exports (replaces export_channels when set)")
 
 
 class Gate(Section):

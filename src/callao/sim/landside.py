@@ -13,6 +13,7 @@ import pandas as pd
 from callao.scenario import Scenario
 from callao.scenario.model import Channels
 from callao.results import values
+from callao.sim.inspection import target_exports
 from callao.sim.queues import fifo_wait
 from callao.sim.streams import Streams
 
@@ -44,7 +45,8 @@ def _channels(shares: Channels, n: int, rng: np.random.Generator) -> np.ndarray:
 
 def select_inspections(scenario: Scenario, c: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     """Customs channel per container (0 none, 1 green, 2 orange = scan, 3 red = physical exam),
-    drawn from the configured shares. Empties and transshipment boxes pass no customs here."""
+    drawn from the configured shares (exports are re-chosen by risk when targeting is on).
+    Empties and transshipment boxes pass no customs here."""
     flow = values(c["flow"])
     channel = np.zeros(len(c), np.int8)
     for name, shares in (("import", scenario.customs.import_channels),
@@ -81,6 +83,21 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
     # Customs: requests, then the scanner and exam queues shared by imports and exports.
     rng = streams("customs")
     channel = select_inspections(scenario, c, rng)
+    extra: dict[str, np.ndarray] = {}
+    if cus.targeting is not None:
+        exp = np.flatnonzero(flow == "export")
+        outcome = target_exports(
+            cus.targeting, values(c["commodity"])[exp], values(c["destination"])[exp],
+            c["reefer"].to_numpy()[exp], t_gate[exp], c["container_id"].to_numpy()[exp],
+            streams("declarations"), streams("contraband"), streams("targeting"))
+        channel[exp] = outcome.channel
+        for name, col in (("contraband_kg", outcome.contraband_kg), ("risk", outcome.risk)):
+            extra[name] = np.zeros(n) if name == "contraband_kg" else np.full(n, np.nan)
+            extra[name][exp] = col
+        extra["found"] = np.zeros(n, bool)
+        extra["found"][exp] = outcome.found
+        extra["exporter_id"] = np.full(n, "", dtype=object)
+        extra["exporter_id"][exp] = outcome.declarations["exporter_id"].to_numpy()
     imp = flow == "import"
     paperwork = np.where(rng.random(int(imp.sum())) < cus.anticipated_share, 0.0,
                          cus.documentary_h.sample(rng, int(imp.sum())))
@@ -130,4 +147,6 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
     )
     out["late_gate"] = by_truck_in & (t_gate_done > t_load)
     out["customs_late"] = (flow == "export") & (release > t_load)
+    for name, col in extra.items():
+        out[name] = pd.Categorical(col) if name == "exporter_id" else col
     return out

@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+from callao.targeting.selection import CapacitySelector, capacity_count, select_for_inspection
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_capacity_never_exceeded_and_exploration_share_respected(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 500))
+    scores = rng.random(n)
+    capacity = int(rng.integers(0, 2 * n)) if seed % 2 else float(rng.uniform(0.001, 0.999))
+    expl = float(rng.uniform(0, 1))
+    mode = "uncertainty" if seed % 3 == 0 else "random"
+    mask = select_for_inspection(scores, capacity, rng, expl, mode)
+    k = capacity_count(n, capacity)
+    assert mask.sum() == k <= n
+    n_explore = int(np.floor(expl * k + 1e-9))
+    assert n_explore <= expl * k + 1e-9  # the exploration share is never exceeded
+    top = np.argsort(-scores, kind="stable")[: k - n_explore]
+    assert mask[top].all()  # the exploitation part is the top of the ranking
+    # the exploration picks are outside that top: exactly n_explore of them
+    outside = mask.copy()
+    outside[top] = False
+    assert outside.sum() == n_explore
+
+
+def test_rate_capacity_and_same_seed_same_selection():
+    scores = np.random.default_rng(0).random(1000)
+    a = CapacitySelector(0.05, exploration=0.2).select(scores, np.random.default_rng(42))
+    b = CapacitySelector(0.05, exploration=0.2).select(scores, np.random.default_rng(42))
+    c = CapacitySelector(0.05, exploration=0.2).select(scores, np.random.default_rng(43))
+    assert a.sum() == 50
+    assert (a == b).all() and not (a == c).all()
+
+
+def test_no_exploration_is_pure_top_k():
+    scores = np.array([0.1, 0.9, 0.5, 0.7])
+    mask = select_for_inspection(scores, 2, np.random.default_rng(0))
+    assert list(np.flatnonzero(mask)) == [1, 3]
+
+
+def test_uncertainty_exploration_prefers_uncertain():
+    rng = np.random.default_rng(1)
+    scores = np.r_[np.full(10, 0.99), np.full(500, 0.5), np.full(500, 0.0)]
+    mask = select_for_inspection(scores, 110, rng, exploration=100 / 110, mode="uncertainty")
+    assert mask[10:510].sum() == 100  # all exploration went to p = 0.5, none to p = 0
+
+
+def test_invalid_arguments():
+    with pytest.raises(ValueError):
+        select_for_inspection(np.zeros(3), 1, np.random.default_rng(0), exploration=1.5)
+    with pytest.raises(ValueError):
+        capacity_count(10, -1)
