@@ -21,6 +21,20 @@ def learned():
     return run("model_explore")
 
 
+@pytest.fixture(scope="module")
+def random_pick():
+    return run("random")
+
+
+def front_detection(result) -> float:
+    """Share of front-company loads found (front companies are the ``PE-NEW-`` exporters)."""
+    c = result.containers
+    loaded = c[(c["flow"] == "export") & (c["contraband_kg"] > 0)]
+    front = loaded["exporter_id"].astype(str).str.startswith("PE-NEW-")
+    assert front.sum() > 10
+    return float(loaded.loc[front, "found"].mean())
+
+
 @pytest.mark.slow
 def test_inspections_never_exceed_the_daily_capacity(learned):
     c = learned.containers
@@ -39,14 +53,51 @@ def test_inspections_never_exceed_the_daily_capacity(learned):
 
 
 @pytest.mark.slow
-def test_learned_targeting_beats_random_selection(learned):
-    rnd = run("random").kpis
+def test_learned_targeting_beats_random_selection(learned, random_pick):
+    rnd = random_pick.kpis
     k = learned.kpis
     assert k["contraband_containers"] > 100 and rnd["contraband_containers"] > 100
     assert k["detection_rate"] > 1.3 * rnd["detection_rate"]
     assert k["seized_kg"] > rnd["seized_kg"]
     assert k["export_scans"] == pytest.approx(rnd["export_scans"], rel=0.05)  # same capacity spent
     assert not undocumented(k)
+
+
+@pytest.mark.slow
+def test_new_front_companies_are_found_without_their_history(learned, random_pick):
+    """Front companies are new exporter ids (unseen when the model was fitted): the model must
+    find them from what generalises (few earlier shipments, young exporter, brokers, prices)."""
+    assert front_detection(learned) > 2.5 * max(front_detection(random_pick), 0.02)
+
+
+def test_twin_features_use_only_earlier_days():
+    """A box's features are fixed at the start of its day: outcomes of its own day and later days
+    never change them, and yesterday's outcomes are seen today."""
+    from callao.sim.inspection import TwinFeatures, declare_exports
+
+    rng = np.random.default_rng(0)
+    n, days = 3000, 30
+    day = np.sort(rng.integers(0, days, n))
+    decl = declare_exports(rng.choice(["coffee", "avocado", "grapes"], n).astype(object),
+                           rng.choice(["Rotterdam", "Antwerp", "Shanghai"], n).astype(object),
+                           rng.random(n) < 0.3, day, np.arange(n), 0.05, rng)
+    bounds = np.searchsorted(day, np.arange(days + 1))
+
+    def run_features(hit_rate: float, flip_from: int) -> np.ndarray:
+        tf = TwinFeatures(decl, day, warmup_days=5, tau=15.0)
+        r = np.random.default_rng(1)
+        for t in range(days):
+            rows = slice(bounds[t], bounds[t + 1])
+            tf.today(rows)
+            inspected = r.random(rows.stop - rows.start) < 0.2
+            hit = r.random(rows.stop - rows.start) < (hit_rate if t >= flip_from else 0.05)
+            tf.learn(rows, inspected, hit & inspected)
+        return tf.F
+
+    a, b = run_features(0.05, days), run_features(0.9, 20)
+    early = day <= 20
+    np.testing.assert_array_equal(a[early], b[early])  # outcomes of day 20 on change nothing up to day 20
+    assert not np.array_equal(a[day == 21], b[day == 21])  # ... and are seen the next day
 
 
 @pytest.mark.slow

@@ -78,7 +78,9 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         labelled = labels.notna().to_numpy()
         if labelled.sum() == 0:
             raise ValueError("no labelled rows (illicit is empty everywhere)")
-        F = self.features_.transform(X).loc[labelled]
+        # features are row-wise given the fitted state (history comes from the reference tables),
+        # so only the labelled rows are transformed (tests/targeting/test_feature_rows.py)
+        F = self.features_.transform(X.loc[labelled].reset_index(drop=True))
         yl = labels[labelled].to_numpy().astype(int)
         self.classes_ = np.array([0, 1])
         self.feature_names_in_ = np.array(F.columns, dtype=object)
