@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from callao.calibration import calibration_table
+from callao.kpis import HEADLINE
 from callao.scenario import ScenarioError, bundled_names, load_scenario
 from callao.scenario.load import read_toml, resolve_path, validate
 
@@ -23,18 +24,6 @@ app.add_typer(scenario_app, name="scenario")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
-HEADLINE = (
-    ("teu_total", "Throughput", "{:,.0f} TEU"),
-    ("vessel_calls_total", "Vessel calls", "{:,.0f}"),
-    ("anchorage_wait_mean_h", "Anchorage wait (mean)", "{:.1f} h"),
-    ("yard_dwell_import_mean_d", "Import dwell (mean)", "{:.1f} d"),
-    ("customs_release_mean_h", "Customs release (mean)", "{:.1f} h"),
-    ("gate_wait_mean_h", "Gate wait (mean)", "{:.2f} h"),
-    ("civil_military_encounters", "Civil-military encounters", "{:,.0f}"),
-    ("closure_hours", "Port closed", "{:,.0f} h"),
-    ("detection_rate", "Cocaine loads found", "{:.0%}"),
-    ("seized_kg", "Cocaine seized", "{:,.0f} kg"),
-)
 
 
 def _fail(message: str) -> None:

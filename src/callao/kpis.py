@@ -9,6 +9,20 @@ import pandas as pd
 from callao.results import hourly_mean, values
 from callao.scenario import FLOWS
 
+HEADLINE: tuple[tuple[str, str, str], ...] = (
+    ("teu_total", "Throughput", "{:,.0f} TEU"),
+    ("vessel_calls_total", "Vessel calls", "{:,.0f}"),
+    ("anchorage_wait_mean_h", "Anchorage wait (mean)", "{:.1f} h"),
+    ("yard_dwell_import_mean_d", "Import dwell (mean)", "{:.1f} d"),
+    ("customs_release_mean_h", "Customs release (mean)", "{:.1f} h"),
+    ("gate_wait_mean_h", "Gate wait (mean)", "{:.2f} h"),
+    ("civil_military_encounters", "Civil-military encounters", "{:,.0f}"),
+    ("closure_hours", "Port closed", "{:,.0f} h"),
+    ("detection_rate", "Cocaine loads found", "{:.0%}"),
+    ("seized_kg", "Cocaine seized", "{:,.0f} kg"),
+)
+"""The KPIs shown first, in the CLI and the report: (name, label, format)."""
+
 
 def _mean(x) -> float:
     x = np.asarray(x, float)

@@ -13,19 +13,9 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from callao.report.plots import Section, sections
+from callao.kpis import HEADLINE
 from callao.results import Results
 
-HEADLINE = (
-    ("teu_total", "Throughput", "{:,.0f} TEU"),
-    ("vessel_calls_total", "Vessel calls", "{:,.0f}"),
-    ("anchorage_wait_mean_h", "Anchorage wait (mean)", "{:.1f} h"),
-    ("yard_dwell_import_mean_d", "Import dwell (mean)", "{:.1f} d"),
-    ("customs_release_mean_h", "Customs release (mean)", "{:.1f} h"),
-    ("civil_military_encounters", "Civil-military encounters", "{:,.0f}"),
-    ("closure_hours", "Port closed", "{:,.0f} h"),
-    ("detection_rate", "Cocaine loads found", "{:.0%}"),
-    ("seized_kg", "Cocaine seized", "{:,.0f} kg"),
-)
 STATUS_COLOURS = (("ok", "#2a9d5c"), ("off", "#c0392b"), ("indicative", "#d4a017"))
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": "hover",
                "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
