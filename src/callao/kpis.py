@@ -23,6 +23,10 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
 )
 """The KPIs shown first, in the CLI and the report: (name, label, format)."""
 
+PLANNING_OCCUPANCY = 0.80
+"""Berth occupancy a planner accepts for a multi-berth container quay (the >80% at Callao's Muelle
+Sur is reported as congested); quay capacity KPIs scale the run's throughput to it."""
+
 
 def _mean(x) -> float:
     x = np.asarray(x, float)
@@ -118,6 +122,11 @@ def _container_kpis(r) -> dict[str, float]:
     for t in sc.terminals:
         sel = term == t.name
         k[f"teu_{t.name}"] = float(teu[discharged & sel].sum() + teu[loaded & sel].sum())
+    occupancy = {t.name: r.berth_occupancy[t.name].mean() for t in sc.terminals}
+    for t in sc.terminals:
+        occ = occupancy[t.name]
+        k[f"quay_capacity_teu_{t.name}"] = float(k[f"teu_{t.name}"] * PLANNING_OCCUPANCY / occ) if occ > 0 else 0.0
+    k["quay_capacity_teu_total"] = float(sum(k[f"quay_capacity_teu_{t.name}"] for t in sc.terminals))
     v = r.vessels
     if (v["alternatives"] != "").any():
         diverted = (v["terminal"] != v["planned_terminal"]).to_numpy()

@@ -20,7 +20,7 @@ HEADLINE_KPIS = (
     "yard_dwell_import_mean_d", "customs_release_mean_h", "customs_added_dwell_mean_h",
     "gate_wait_mean_h", "closure_hours",
 )
-HEADLINE_PREFIXES = ("detection_", "seized_", "chancay_", "diverted_")
+HEADLINE_PREFIXES = ("detection_", "seized_", "chancay_", "diverted_", "quay_capacity_teu_total")
 
 LABELS = {
     "teu_total": "Throughput, TEU",
