@@ -153,10 +153,8 @@ def queue_check_cmd(
 
 
 def _mount_targeting() -> None:
-    try:
-        from callao.targeting.cli import app as targeting_app
-    except ImportError:  # pragma: no cover - targeting package not installed
-        return
+    from callao.targeting.cli import app as targeting_app
+
     app.add_typer(targeting_app, name="targeting", help="Contraband targeting: train, evaluate, score.")
 
 
@@ -170,8 +168,9 @@ def _mount_optional_commands() -> None:
     for module in ("callao.experiments.cli", "callao.web.cli"):
         try:
             importlib.import_module(module).register(app)
-        except ImportError:  # pragma: no cover - package not present
-            continue
+        except ModuleNotFoundError as e:  # pragma: no cover - an optional package left out
+            if not module.startswith(str(e.name)):
+                raise
 
 
 _mount_optional_commands()
