@@ -1,5 +1,6 @@
 """The bundled what-if overlays change what they say, and Chancay's route choice reacts to congestion."""
 
+import pandas as pd
 import pytest
 
 import callao
@@ -54,6 +55,12 @@ def test_chancay_diverts_asia_calls_and_reports_both_ports():
     assert k["teu_port_callao"] + k["teu_port_chancay"] == pytest.approx(k["teu_total"])
     assert "berth_occupancy_chancay" in k and k["diverted_teu"] > 0
     assert not undocumented(k)
+    # trucks from Chancay drive its own corridor to Lima (1.5 h free flow), not Callao's (0.75 h)
+    c = r.containers
+    out = c[c["t_lima"] > c["t_yard_out"]]  # boxes leaving by truck
+    factor = pd.Series(r.scenario.gate.corridor_peak_factor)[(out["t_yard_out"] % 24).astype(int)].to_numpy()
+    free_flow_h = ((out["t_lima"] - out["t_yard_out"]) / factor).groupby(out["terminal"].astype(str)).median()
+    assert free_flow_h["chancay"] == pytest.approx(1.5) and free_flow_h["dpworld"] == pytest.approx(0.75)
 
 
 def test_congestion_at_callao_pushes_traffic_to_chancay():

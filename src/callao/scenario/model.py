@@ -332,6 +332,9 @@ class Port(Section):
     channel: Channel = Channel()
     naval: Naval = Naval()
     closures: Closures = Closures()
+    corridor_h: float | None = Field(
+        None, ge=0, description="free-flow travel time from this port's gates to Lima, hours "
+                                "(default: gate.corridor_h)")
 
 
 class RouteChoice(Section):
@@ -428,6 +431,11 @@ class Scenario(Section):
     @property
     def port_names(self) -> list[str]:
         return [self.home_port, *(p.name for p in self.ports)]
+
+    def corridor_h(self, terminal: "Terminal") -> float:
+        """Free-flow hours from the terminal's gates to Lima (its port's, else ``gate.corridor_h``)."""
+        own = self.port_settings(terminal.port).corridor_h
+        return self.gate.corridor_h if own is None else own
 
     def terminal(self, name: str) -> Terminal:
         return next(t for t in self.terminals if t.name == name)

@@ -134,10 +134,11 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
     t_yard_in = np.where(by_truck_in, np.fmin(t_gate_done, t_load), t_dis)
     t_yard_out = np.where(by_truck_out, t_gate_done, t_load)
     factor = np.asarray(gate.corridor_peak_factor)
+    corridor = np.array([scenario.corridor_h(t) for t in scenario.terminals])[terminal]
     t_lima = np.full(n, np.nan)
-    t_lima[by_truck_out] = t_gate_done[by_truck_out] + gate.corridor_h * factor[
+    t_lima[by_truck_out] = t_gate_done[by_truck_out] + corridor[by_truck_out] * factor[
         (t_gate_done[by_truck_out] % 24).astype(int)]
-    t_lima[by_truck_in] = t_gate[by_truck_in] - gate.corridor_h * factor[(t_gate[by_truck_in] % 24).astype(int)]
+    t_lima[by_truck_in] = t_gate[by_truck_in] - corridor[by_truck_in] * factor[(t_gate[by_truck_in] % 24).astype(int)]
 
     out = c.assign(
         customs_channel=pd.Categorical.from_codes(channel, CHANNELS),
