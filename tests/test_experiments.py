@@ -114,6 +114,24 @@ def test_replication_seeds_are_children_of_one_seed_sequence_shared_by_all_scena
     assert variant("baseline", years=YEARS).hash == variants[0].hash != variant("baseline", years=0.5).hash
 
 
+def test_stored_results_are_keyed_by_the_engine_code(monkeypatch):
+    """A code change gives new store folders (old results are never mixed in), and a worker whose
+    engine differs from the client's refuses the task."""
+    from dataclasses import replace
+
+    from callao.experiments import replications
+
+    fp = replications.engine_fingerprint()
+    assert re.fullmatch(r"[0-9a-f]{16}", fp)
+    task = tasks_for([variant("baseline", years=YEARS)], 1, SEED)[0]
+    assert task.engine == fp
+    with pytest.raises(ExperimentError, match="differs from the client"):
+        replications.run_replication(replace(task, engine="0" * 16))
+    before = variant("baseline", years=YEARS).hash
+    monkeypatch.setattr(replications, "engine_fingerprint", lambda: "f" * 16)
+    assert variant("baseline", years=YEARS).hash != before
+
+
 def test_common_random_numbers_leave_vessel_side_identical(reference):
     reps = reference.replications.set_index(["scenario", "replication"])
     for kpi in VESSEL_SIDE:

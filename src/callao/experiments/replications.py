@@ -9,11 +9,14 @@ scenarios far less noisy than the scenarios themselves.
 
 Each finished replication is written at once, atomically, to
 ``OUT/replications/<scenario_hash[:12]>/<replication>.parquet`` (one row: metadata + KPIs).
-Running the same experiment again finds those files and computes only what is missing.
+Running the same experiment again finds those files and computes only what is missing. The hash
+covers the resolved scenario, the years and the engine's code (:func:`engine_fingerprint`), so
+results of an older engine are never mixed with new ones.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -31,7 +34,7 @@ import pyarrow.parquet as pq
 from callao.results import _atomic as _results_atomic
 from callao.scenario import Scenario, load_scenario
 
-META_COLUMNS = ("scenario", "scenario_hash", "replication", "seed_entropy", "seed_spawn_key")
+META_COLUMNS = ("scenario", "scenario_hash", "engine", "replication", "seed_entropy", "seed_spawn_key")
 """Columns of a stored replication that are not KPIs."""
 
 _REPLICATION_FILE = re.compile(r"^(\d+)\.parquet$")
@@ -49,6 +52,26 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 class ExperimentError(RuntimeError):
     """An experiment that cannot run or whose stored results do not fit; the message says why."""
+
+
+ENGINE_SOURCES = ("sim", "scenario", "targeting", "kpis.py", "results.py")
+"""The parts of the ``callao`` package whose code decides a replication's KPIs."""
+
+
+@functools.cache
+def engine_fingerprint() -> str:
+    """sha256 (16 hex digits) of the engine's Python sources (:data:`ENGINE_SOURCES`): changes
+    whenever a code change could change a result, and is the same on every machine with the
+    same code."""
+    import callao
+
+    root = Path(callao.__file__).parent
+    h = hashlib.sha256()
+    for part in ENGINE_SOURCES:
+        files = sorted((root / part).rglob("*.py")) if (root / part).is_dir() else [root / part]
+        for f in files:
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
 
 
 class ReplicationsFailed(ExperimentError):
@@ -73,8 +96,9 @@ class Variant:
 
     @property
     def hash(self) -> str:
-        """sha256 of :attr:`canonical_json`: the identity of the variant's stored replications."""
-        return hashlib.sha256(self.canonical_json.encode()).hexdigest()
+        """sha256 of :attr:`canonical_json` and the :func:`engine_fingerprint`: the identity of
+        the variant's stored replications."""
+        return hashlib.sha256(f"{self.canonical_json}\nengine={engine_fingerprint()}".encode()).hexdigest()
 
 
 def variant(scenario: Scenario | str | Path, years: float | None = None, **overrides: Any) -> Variant:
@@ -99,6 +123,7 @@ class Task:
 
     scenario: str
     scenario_hash: str
+    engine: str
     scenario_json: str
     years: float | None
     replication: int
@@ -117,19 +142,25 @@ def tasks_for(variants: Sequence[Variant], replications: int, experiment_seed: i
     for i in range(replications):
         ss = replication_seed(experiment_seed, i)
         for v in variants:
-            out.append(Task(v.name, v.hash, v.scenario.model_dump_json(by_alias=True), v.years, i,
+            out.append(Task(v.name, v.hash, engine_fingerprint(), v.scenario.model_dump_json(by_alias=True), v.years, i,
                             int(ss.entropy), tuple(int(k) for k in ss.spawn_key)))
     return out
 
 
 def run_replication(task: Task) -> dict[str, Any]:
-    """Simulate one task and return its row: metadata + every KPI as a float."""
+    """Simulate one task and return its row: metadata + every KPI as a float. Refuses to run on
+    an engine whose code differs from the one that made the task (e.g. a Dask worker with another
+    callao version)."""
     from callao.sim import simulate
 
+    if engine_fingerprint() != task.engine:
+        raise ExperimentError(
+            f"this worker's callao engine ({engine_fingerprint()}) differs from the client's ({task.engine}); "
+            "install the same callao code on every worker")
     sc = Scenario.model_validate_json(task.scenario_json)
     seed = np.random.SeedSequence(task.seed_entropy, spawn_key=task.seed_spawn_key)
     kpis = simulate(sc, seed=seed, years=task.years).kpis
-    row: dict[str, Any] = {"scenario": task.scenario, "scenario_hash": task.scenario_hash,
+    row: dict[str, Any] = {"scenario": task.scenario, "scenario_hash": task.scenario_hash, "engine": task.engine,
                            "replication": task.replication, "seed_entropy": task.seed_entropy,
                            "seed_spawn_key": list(task.seed_spawn_key)}
     row.update({k: float(v) for k, v in kpis.items()})
@@ -158,7 +189,7 @@ class ReplicationStore:
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / "scenario.json"
             if not target.exists():
-                meta = {"scenario_hash": v.hash, "years": v.years,
+                meta = {"scenario_hash": v.hash, "engine": engine_fingerprint(), "years": v.years,
                         "scenario": json.loads(v.scenario.model_dump_json(by_alias=True))}
                 atomic_write(target, lambda p, meta=meta: p.write_text(json.dumps(meta, indent=1) + "\n"))
 
