@@ -9,8 +9,10 @@
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +24,7 @@ from callao.targeting.explain import reasons_text  # noqa: E402
 from callao.targeting.io import read_declarations  # noqa: E402
 from callao.targeting.metrics import metrics_at_rates  # noqa: E402
 from callao.targeting.model import RiskModel  # noqa: E402
-from callao.targeting.protocol import OursStrategy, compare_strategies  # noqa: E402
+from callao.targeting.protocol import OursStrategy, Strategy, default_strategies, run_protocol  # noqa: E402
 from callao.targeting.synthetic import SyntheticConfig, generate_declarations, generate_drift_declarations  # noqa: E402
 
 PAPER = {"LightGBM (paper)": (0.762, 0.641), "XGBoost (paper)": (0.675, 0.579), "CatBoost (paper)": (0.621, 0.520)}
@@ -49,28 +51,74 @@ def bench_kcs(kcs_dir: Path) -> None:
         print(f"    {name:<20}{'':>8}{'':>8}{p5:>8.3f}{p10:>8.3f}")
 
 
-def bench_protocol(name: str, data: pd.DataFrame, rates: tuple[float, ...], retrain_every: int) -> None:
-    """(b) The weekly protocol: overall precision and revenue share per strategy and rate."""
-    t0 = time.perf_counter()
-    t = compare_strategies(data, rates=rates, seed=0, initial_days=91, retrain_every=retrain_every)
-    print(f"(b) weekly protocol on {name}: {len(data)} declarations, illicit {data['illicit'].mean():.3%}, "
-          f"initial 13 weeks, retrain every {retrain_every} week(s), seed 0 ({time.perf_counter() - t0:.0f} s)")
+def _dataset(kind: str, seed: int, per_day: float) -> pd.DataFrame:
+    """A protocol data set: ``callao`` (a synthetic year) or ``drift``, from benchmark seed ``seed``."""
+    cfg = SyntheticConfig(exports_per_day=per_day, imports_per_day=per_day)
+    rng = np.random.default_rng(np.random.SeedSequence([2025, seed, kind == "drift"]))
+    return generate_declarations(rng, cfg) if kind == "callao" else generate_drift_declarations(rng, cfg)
+
+
+_CACHE: dict[tuple[str, int, float], pd.DataFrame] = {}
+
+
+def _run(task: tuple[str, int, float, float, Strategy, int]) -> dict:
+    """One protocol run (in a worker process): data set, seed, size, rate, strategy, retrain step."""
+    kind, seed, per_day, rate, strategy, retrain_every = task
+    if (kind, seed, per_day) not in _CACHE:
+        _CACHE.clear()
+        _CACHE[kind, seed, per_day] = _dataset(kind, seed, per_day)
+    data = _CACHE[kind, seed, per_day]
+    r = run_protocol(data, strategy, rate, seed=seed, initial_days=91, retrain_every=retrain_every)
+    return {"data": kind, "seed": seed, "rate": rate, "strategy": strategy.name, "illicit": data["illicit"].mean(),
+            "declarations": len(data), **r.overall}
+
+
+def _run_all(tasks: list, jobs: int) -> pd.DataFrame:
+    """Run protocol tasks on ``jobs`` worker processes (spawned: LightGBM's OpenMP and fork don't mix)."""
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        return pd.DataFrame(list(pool.map(_run, tasks)))
+
+
+def _fmt(frame: pd.DataFrame) -> str:
+    return "    " + frame.to_string(float_format=lambda v: f"{v:.3f}").replace("\n", "\n    ")
+
+
+def report_protocol(t: pd.DataFrame, kind: str, title: str) -> None:
+    """(b) Mean over seeds of precision and revenue per strategy and rate; ours against the best
+    published strategy per cell (mean paired difference, seeds where ours is at least as good)."""
+    t = t[t["data"] == kind]
+    seeds = sorted(t["seed"].unique())
+    print(f"(b) weekly protocol on {title}: {t['declarations'].mean():.0f} declarations, illicit "
+          f"{t['illicit'].mean():.3%}, mean of {len(seeds)} data seeds")
+    order = list(dict.fromkeys(t["strategy"]))
     for metric in ("precision", "revenue"):
-        wide = t.pivot(index="strategy", columns="rate", values=metric).loc[t["strategy"].unique()]
-        wide.columns = [f"{metric[:4]}@{r:.0%}" for r in wide.columns]
-        print("    " + wide.to_string(float_format=lambda v: f"{v:.3f}").replace("\n", "\n    "))
+        mean = t.pivot_table(index="strategy", columns="rate", values=metric).loc[order]
+        lines = {}
+        for rate in mean.columns:
+            others = mean.loc[[s for s in order if s != "ours"], rate]
+            best = others.idxmax()
+            cell = t[t["rate"] == rate].pivot(index="seed", columns="strategy", values=metric)
+            diff = cell["ours"] - cell[best]
+            lines[f"{rate:.0%}"] = f"{diff.mean():+.3f} vs {best} ({(diff >= 0).sum()}/{len(diff)} seeds)"
+        mean.columns = [f"{metric[:4]}@{r:.0%}" for r in mean.columns]
+        print(_fmt(mean))
+        print("    ours - best published: " + "; ".join(f"{r}: {v}" for r, v in lines.items()))
 
 
-def bench_exploration(data: pd.DataFrame, rate: float, retrain_every: int) -> None:
-    """(b2) Effect of the exploration share of ``ours`` under the protocol (drift data)."""
-    variants = [OursStrategy(name="ours, no exploration", exploration=0.0),
-                OursStrategy(name="ours, 5% uncertainty (default)"),
-                OursStrategy(name="ours, 10% random", exploration=0.1, mode="random"),
-                OursStrategy(name="ours, 10% uncertainty", exploration=0.1)]
-    t = compare_strategies(data, rates=(rate,), strategies=variants, seed=0, initial_days=91, retrain_every=retrain_every)
-    print(f"(b2) exploration share, drift data set, {rate:.0%} inspection:")
-    print("    " + t.set_index("strategy")[["precision", "recall", "revenue"]]
-          .to_string(float_format=lambda v: f"{v:.3f}").replace("\n", "\n    "))
+def report_exploration(t: pd.DataFrame, rate: float) -> None:
+    """(b2) Effect of the exploration share of ``ours`` under the protocol (drift data, mean of seeds)."""
+    print(f"(b2) exploration share, drift data set, {rate:.0%} inspection, mean of {t['seed'].nunique()} seeds:")
+    mean = t.groupby("strategy", sort=False)[["precision", "recall", "revenue"]].mean()
+    print(_fmt(mean))
+
+
+EXPLORATION_VARIANTS = (
+    OursStrategy(name="ours, no exploration", exploration=0.0),
+    OursStrategy(name="ours, 5% uncertainty (default)"),
+    OursStrategy(name="ours, 10% random", exploration=0.1, mode="random"),
+    OursStrategy(name="ours, 10% uncertainty", exploration=0.1),
+)
 
 
 def bench_speed(rng: np.random.Generator, config: SyntheticConfig) -> None:
@@ -104,6 +152,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="smaller protocol data and rates 5/10% only")
     ap.add_argument("--per-day", type=float, default=40.0, help="export and import declarations per day (protocol data)")
     ap.add_argument("--retrain-every", type=int, default=2)
+    ap.add_argument("--seeds", type=int, default=3, help="data seeds per protocol data set (figures are means)")
+    ap.add_argument("--jobs", type=int, default=2, help="worker processes for the protocol runs")
     ap.add_argument("--only", choices=("kcs", "protocol", "speed"), help="run one part only")
     args = ap.parse_args()
     t0 = time.perf_counter()
@@ -111,21 +161,29 @@ def main() -> None:
     if args.only in (None, "kcs"):
         bench_kcs(args.kcs_dir)
     if args.only in (None, "protocol"):
-        bench_protocols(args, seeds)
+        bench_protocols(args)
     if args.only in (None, "speed"):
         bench_speed(np.random.default_rng(seeds[2]), SyntheticConfig())
     print(f"total {time.perf_counter() - t0:.0f} s")
 
 
-def bench_protocols(args: argparse.Namespace, seeds: list[np.random.SeedSequence]) -> None:
-    """(b) and (b2) on the synthetic and the drift data sets."""
+def bench_protocols(args: argparse.Namespace) -> None:
+    """(b) and (b2) on the synthetic and the drift data sets, ``--seeds`` data seeds each."""
     per_day = 20.0 if args.quick else args.per_day
-    cfg = SyntheticConfig(exports_per_day=per_day, imports_per_day=per_day)
     rates = (0.05, 0.10) if args.quick else (0.01, 0.02, 0.05, 0.10)
-    bench_protocol("synthetic Callao year", generate_declarations(np.random.default_rng(seeds[0]), cfg), rates, args.retrain_every)
-    drift = generate_drift_declarations(np.random.default_rng(seeds[1]), cfg)
-    bench_protocol("drift data set (new route/commodity/traders from day 182)", drift, rates, args.retrain_every)
-    bench_exploration(drift, 0.05, args.retrain_every)
+    seeds = range(1, args.seeds + 1)
+    t0 = time.perf_counter()
+    tasks = [(kind, seed, per_day, rate, strategy, args.retrain_every)
+             for kind in ("callao", "drift") for seed in seeds for rate in rates for strategy in default_strategies()]
+    tasks += [("drift", seed, per_day, 0.05, v, args.retrain_every) for seed in seeds for v in EXPLORATION_VARIANTS]
+    t = _run_all(tasks, args.jobs)
+    print(f"    ({len(tasks)} protocol runs of 40 weeks, initial 13 weeks, retrain every {args.retrain_every} "
+          f"week(s), {args.jobs} processes: {time.perf_counter() - t0:.0f} s)")
+    names = {s.name for s in EXPLORATION_VARIANTS}
+    main_runs, explore = t[~t["strategy"].isin(names)], t[t["strategy"].isin(names)]
+    report_protocol(main_runs, "callao", "synthetic Callao year")
+    report_protocol(main_runs, "drift", "drift data set (new route/commodity/traders from day 182)")
+    report_exploration(explore, 0.05)
 
 
 if __name__ == "__main__":

@@ -71,3 +71,19 @@ def test_compare_strategies_table(small_planted):
                            initial_days=30, max_weeks=2)
     assert list(t["strategy"]) == ["random", "risky_profile"]
     assert (t["weeks"] == 2).all()
+
+
+def test_ours_ranks_by_probability_alone_below_min_picks(small_planted):
+    """Revenue lifting applies from ``revenue_min_picks`` picks on; with fewer, the top by P(illicit)."""
+    hist = small_planted.iloc[:1000].reset_index(drop=True)
+    week = small_planted.iloc[1000:1200].reset_index(drop=True)
+    week = week.assign(revenue=np.nan, illicit=np.nan)
+    rng = np.random.default_rng(0)
+    s = OursStrategy(n_estimators=30, exploration=0.0, revenue_exponent=1.0, revenue_min_picks=10)
+    s.fit(hist.assign(revenue=np.where(hist["illicit"] == 1, rng.lognormal(8, 2, len(hist)), 0.0)), rng)
+    p, lifted = s._model.risk_and_rank(week)
+    assert not np.array_equal(np.argsort(-p)[:30], np.argsort(-lifted)[:30])  # the lift reorders
+    for k in (5, 30):
+        picked = np.flatnonzero(s.select(week, k, rng))
+        score = p if k < 10 else lifted
+        assert set(picked) == set(np.argsort(-score, kind="stable")[:k]), k

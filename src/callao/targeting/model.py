@@ -121,11 +121,16 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         """The score used to rank for inspection: P(illicit), times ``(1 + predicted revenue)`` to
         the power ``revenue_exponent`` (γ) when a revenue model was fitted (γ = 1: expected
         revenue; small γ: mostly probability, high-stake cases lifted)."""
-        p = self.predict_proba(X)[:, 1]
+        return self.risk_and_rank(X)[1]
+
+    def risk_and_rank(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """``(P(illicit), rank score)`` from one feature transform (see :meth:`rank_score`)."""
+        F = self.transform(X)
+        p = self._proba(F)
         if getattr(self, "revenue_booster_", None) is None:
-            return p
-        log_rev = np.clip(self.revenue_booster_.predict(self.transform(X)), 0.0, None)
-        return p * np.exp(self.revenue_exponent * log_rev)  # p × (1 + revenue)^γ
+            return p, p
+        log_rev = np.clip(self.revenue_booster_.predict(F), 0.0, None)
+        return p, p * np.exp(self.revenue_exponent * log_rev)  # p × (1 + revenue)^γ
 
     # -- prediction -------------------------------------------------------------------------
     def _check(self) -> None:
@@ -141,12 +146,12 @@ class RiskModel(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """``(n, 2)`` array: P(legitimate), P(illicit)."""
-        self._check()
-        if self.booster_ is None:
-            p = np.full(len(X), self.base_rate_)
-        else:
-            p = self.booster_.predict(self.transform(X))
+        p = self._proba(self.transform(X))
         return np.column_stack([1.0 - p, p])
+
+    def _proba(self, F: pd.DataFrame) -> np.ndarray:
+        """P(illicit) from a model matrix."""
+        return np.full(len(F), self.base_rate_) if self.booster_ is None else self.booster_.predict(F)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """0/1 at probability 0.5 (for ranking use :meth:`predict_proba`)."""

@@ -11,7 +11,8 @@ Strategies (same data, same seed): ``random``; ``risky_profile`` (a rule: mean s
 rate of importer, declarant, HS code and origin country); ``xgboost`` (plain XGBoost on numeric
 and label-encoded fields, top of the ranking); ``hybrid_90_10`` (90% XGBoost top, 10% random);
 ``ours`` (:class:`~callao.targeting.model.RiskModel` with history features, ranking by probability
-with high-revenue cases lifted, + 5% uncertainty-driven exploration).
+with high-revenue cases lifted when the week has 10 picks or more, + 5% uncertainty-driven
+exploration).
 """
 
 from __future__ import annotations
@@ -127,8 +128,13 @@ class OursStrategy:
     (``mode``: ``"random"`` or ``"uncertainty"``) so that the unlabelled space keeps being sampled.
 
     Defaults are sized for weekly refits (100 rounds, 15 leaves, identifiers only through their
-    history features, ``id_categories=False``); ranks by ``p × (1 + predicted revenue)^0.3``
-    (``revenue_exponent``; 0 = by probability only; see :meth:`RiskModel.rank_score`)."""
+    history features, ``id_categories=False``). Ranks by ``p × (1 + predicted revenue)^0.3``
+    (``revenue_exponent``; 0 = by probability only; see :meth:`RiskModel.rank_score`), except
+    when fewer than ``revenue_min_picks`` declarations are selected: then by probability alone.
+    With a handful of picks a week, every pick lifted for its stake displaces one of the surest
+    hits: on four tuning data seeds, γ = 0.3 cost 0.017 to 0.019 precision at 1 % (~6 picks a
+    week) for ~0.015 revenue share, and at 10 % (~56 picks) 0.003 to 0.005 precision for up to
+    0.009 revenue share."""
 
     name: str = "ours"
     exploration: float = 0.05
@@ -138,6 +144,7 @@ class OursStrategy:
     num_leaves: int = 15
     revenue_weight: float = 0.0
     revenue_exponent: float = 0.3
+    revenue_min_picks: int = 10
     id_categories: bool = False
     n_jobs: int = 1
 
@@ -152,10 +159,11 @@ class OursStrategy:
         ).fit(history, history["illicit"])
 
     def select(self, week: pd.DataFrame, k: int, rng: np.random.Generator) -> np.ndarray:
-        """Top of the ranking plus exploration."""
-        p = self._model.predict_proba(week)[:, 1]
-        score = self._model.rank_score(week) if self.revenue_exponent > 0 else p
-        return select_for_inspection(score, k, rng, self.exploration, self.mode, probabilities=p)  # type: ignore[arg-type]  # type: ignore[arg-type]
+        """Top of the ranking plus exploration (by probability alone below ``revenue_min_picks``)."""
+        p, score = self._model.risk_and_rank(week)
+        if k < self.revenue_min_picks:
+            score = p
+        return select_for_inspection(score, k, rng, self.exploration, self.mode, probabilities=p)  # type: ignore[arg-type]
 
 
 def default_strategies() -> list[Strategy]:
