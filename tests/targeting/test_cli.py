@@ -85,3 +85,29 @@ def test_wco_format_file_is_accepted_without_conversion(tmp_path):
     r = runner.invoke(app, ["evaluate", str(path)])
     assert r.exit_code == 0, r.output
     assert "(wco format), 0 quarantined" in r.output and "precision" in r.output
+
+
+def test_protocol_command_compares_strategies_week_by_week(tmp_path):
+    df = planted_declarations(np.random.default_rng(4), n=1500, days=60)
+    df.loc[3, "weight_kg"] = -1.0  # quarantined, not dropped silently
+    data = tmp_path / "decl.parquet"
+    df.to_parquet(data, index=False)
+    weekly = tmp_path / "weekly.csv"
+    r = runner.invoke(app, ["protocol", str(data), "--rates", "0.1", "--strategies", "random,risky_profile",
+                            "--initial-days", "30", "--out", str(weekly)])
+    assert r.exit_code == 0, r.output
+    assert "1 quarantined" in r.output and "risky_profile" in r.output and "test weeks" in r.output
+    w = pd.read_csv(weekly)
+    assert set(w["strategy"]) == {"random", "risky_profile"} and (w["rate"] == 0.1).all()
+    assert (w["inspected"] <= np.ceil(0.1 * w["declarations"])).all()  # capacity never exceeded
+    prec = w.groupby("strategy")["hits"].sum() / w.groupby("strategy")["inspected"].sum()
+    assert prec["risky_profile"] > prec["random"] + 0.1  # the planted HS × country pattern is found
+
+
+def test_protocol_command_rejects_bad_options(tmp_path):
+    data = _data(tmp_path)
+    for args, needle in ((["--strategies", "oracle"], "unknown strategy 'oracle'"),
+                         (["--rates", "5"], "expected numbers in (0, 1)"),
+                         (["--initial-days", "90"], "leaves no test week")):
+        r = runner.invoke(app, ["protocol", str(data), *args])
+        assert r.exit_code == 2 and needle in r.output, r.output
