@@ -108,6 +108,7 @@ def test_protocol_command_rejects_bad_options(tmp_path):
     data = _data(tmp_path)
     for args, needle in ((["--strategies", "oracle"], "unknown strategy 'oracle'"),
                          (["--rates", "5"], "expected numbers in (0, 1)"),
-                         (["--initial-days", "90"], "leaves no test week")):
+                         (["--initial-days", "90"], "leaves no test week"),
+                         (["--revenue-exponent", "-1"], "expected a number >= 0")):
         r = runner.invoke(app, ["protocol", str(data), *args])
         assert r.exit_code == 2 and needle in r.output, r.output

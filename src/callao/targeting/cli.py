@@ -164,15 +164,20 @@ def protocol(
         "random,risky_profile,xgboost,hybrid_90_10,ours", help="Strategies to compare, comma-separated."),
     initial_days: int = typer.Option(91, help="Length of the fully labelled initial window, days."),
     retrain_every: int = typer.Option(1, help="Weeks between refits."),
+    revenue_exponent: float = typer.Option(
+        0.1, help="ours: rank by P(illicit) x (1 + predicted revenue)^this; 0 = most hits, higher = more revenue."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Per-week table for every strategy and rate (.csv/.parquet)."),
     seed: int = typer.Option(0, help="Random seed."),
 ) -> None:
     """The customs-fraud community's weekly protocol on DATA: train on the initial window, then
     week by week select at each rate, reveal only the inspected labels and retrain; prints overall
     precision, recall and revenue share per strategy and rate."""
-    from callao.targeting.protocol import default_strategies, run_protocol
+    from callao.targeting.protocol import OursStrategy, default_strategies, run_protocol
 
     known = {s.name: s for s in default_strategies()}
+    if revenue_exponent < 0:
+        raise typer.BadParameter(f"{revenue_exponent}: expected a number >= 0", param_hint="--revenue-exponent")
+    known["ours"] = OursStrategy(revenue_exponent=revenue_exponent)
     chosen = [x.strip() for x in strategies.split(",") if x.strip()]
     if unknown := [x for x in chosen if x not in known]:
         raise typer.BadParameter(f"unknown strategy {unknown[0]!r}; expected some of {', '.join(known)}",
