@@ -112,3 +112,20 @@ def test_protocol_command_rejects_bad_options(tmp_path):
                          (["--revenue-exponent", "-1"], "expected a number >= 0")):
         r = runner.invoke(app, ["protocol", str(data), *args])
         assert r.exit_code == 2 and needle in r.output, r.output
+
+
+def test_revenue_exponent_ranks_by_priority(tmp_path):
+    """A model trained with --revenue-exponent ranks by risk × (1 + predicted revenue)^γ."""
+    df = planted_declarations(np.random.default_rng(6), n=1500, days=40)
+    rng = np.random.default_rng(1)
+    df["revenue"] = np.where(df["illicit"] == 1, rng.lognormal(8, 2, len(df)), 0.0)  # stakes vary widely
+    data, model, out = tmp_path / "d.csv", tmp_path / "m.joblib", tmp_path / "ranked.csv"
+    df.to_csv(data, index=False)
+    r = runner.invoke(app, ["train", str(data), "--out", str(model), "--n-estimators", "40", "--revenue-exponent", "1"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["score", str(data), "--model", str(model), "--out", str(out), "--explain-top", "5"])
+    assert r.exit_code == 0, r.output
+    ranked = pd.read_csv(out)
+    assert ranked["priority"].is_monotonic_decreasing and not ranked["risk"].is_monotonic_decreasing
+    r = runner.invoke(app, ["train", str(data), "--out", str(model), "--revenue-exponent", "-0.5"])
+    assert r.exit_code == 2 and "expected a number >= 0" in r.output

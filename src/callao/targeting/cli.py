@@ -81,6 +81,8 @@ def train(
     data: Path = typer.Argument(..., help="Labelled declarations (CSV/Parquet; callao, WCO/BACUDA or KCS)."),
     out: Path = typer.Option(..., "--out", "-o", help="Model file to write (e.g. model.joblib)."),
     n_estimators: int = typer.Option(500, help="Boosting rounds."),
+    revenue_exponent: float = typer.Option(
+        0.0, help="Also learn the revenue at stake, and rank by P(illicit) x (1 + revenue)^this (0 = by probability)."),
     seed: int = typer.Option(0, help="Random seed."),
 ) -> None:
     """Train the risk model on DATA and save it to --out."""
@@ -90,7 +92,11 @@ def train(
     res = _load(data)
     _report_quarantine(res, out, console)
     _require_labels(res, data)
-    model = RiskModel(n_estimators=n_estimators, random_state=seed).fit(res.data)
+    if revenue_exponent < 0:
+        raise typer.BadParameter(f"{revenue_exponent}: expected a number >= 0", param_hint="--revenue-exponent")
+    if revenue_exponent > 0 and "revenue" not in res.data.columns:
+        raise typer.BadParameter(f"{data} has no 'revenue' column (needed for --revenue-exponent)", param_hint="DATA")
+    model = RiskModel(n_estimators=n_estimators, revenue_exponent=revenue_exponent, random_state=seed).fit(res.data)
     model.save(out)
     console.print(f"model trained on {int(res.data['illicit'].notna().sum())} labelled declarations -> {out}")
 
@@ -137,7 +143,9 @@ def score(
     explain_top: int = typer.Option(
         0, help="Explain only the N highest-risk declarations (0 = all; TreeSHAP costs ~ms per row)."),
 ) -> None:
-    """Rank DATA by risk and write declaration_id, risk, rank and the top reasons to --out."""
+    """Rank DATA by risk and write declaration_id, risk, rank and the top reasons to --out (with a
+    model trained with --revenue-exponent: ranked by priority = risk x (1 + predicted revenue)^γ,
+    written as a ``priority`` column)."""
     from callao.targeting.explain import reasons_text
 
     console = _console()
@@ -145,13 +153,17 @@ def score(
     m = _load_model(model)
     _report_quarantine(res, out, console)
     df = res.data
-    risk = m.predict_proba(df)[:, 1]
-    order = np.argsort(-risk, kind="stable")
+    risk, priority = m.risk_and_rank(df)
+    lifted = m.revenue_booster_ is not None
+    order = np.argsort(-(priority if lifted else risk), kind="stable")
     n_explain = len(df) if explain_top <= 0 else min(explain_top, len(df))
     ranked = df.iloc[order].reset_index(drop=True)
     why = reasons_text(m, ranked.iloc[:n_explain], reasons).reindex(range(len(ranked)))
-    table = pd.concat([pd.DataFrame({"declaration_id": ranked["declaration_id"].to_numpy(), "risk": risk[order],
-                                     "rank": np.arange(1, len(ranked) + 1)}), why], axis=1)
+    cols = {"declaration_id": ranked["declaration_id"].to_numpy(), "risk": risk[order]}
+    if lifted:
+        cols["priority"] = priority[order]
+    cols["rank"] = np.arange(1, len(ranked) + 1)
+    table = pd.concat([pd.DataFrame(cols), why], axis=1)
     write_table(table, out)
     console.print(f"{len(table)} declarations ranked -> {out}")
 
