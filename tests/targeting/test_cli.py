@@ -109,7 +109,7 @@ def test_protocol_command_rejects_bad_options(tmp_path):
     for args, needle in ((["--strategies", "oracle"], "unknown strategy 'oracle'"),
                          (["--rates", "5"], "expected numbers in (0, 1)"),
                          (["--initial-days", "90"], "leaves no test week"),
-                         (["--revenue-exponent", "-1"], "expected a number >= 0")):
+                         (["--revenue-exponent", "0,-1"], "expected numbers >= 0")):
         r = runner.invoke(app, ["protocol", str(data), *args])
         assert r.exit_code == 2 and needle in r.output, r.output
 
@@ -129,3 +129,15 @@ def test_revenue_exponent_ranks_by_priority(tmp_path):
     assert ranked["priority"].is_monotonic_decreasing and not ranked["risk"].is_monotonic_decreasing
     r = runner.invoke(app, ["train", str(data), "--out", str(model), "--revenue-exponent", "-0.5"])
     assert r.exit_code == 2 and "expected a number >= 0" in r.output
+
+
+def test_protocol_compares_ours_at_several_revenue_exponents(tmp_path):
+    df = planted_declarations(np.random.default_rng(5), n=1200, days=50)
+    data = tmp_path / "decl.csv"
+    df.to_csv(data, index=False)
+    weekly = tmp_path / "weekly.csv"
+    r = runner.invoke(app, ["protocol", str(data), "--rates", "0.1", "--strategies", "ours",
+                            "--revenue-exponent", "0,0.5", "--initial-days", "30", "--retrain-every", "2",
+                            "--out", str(weekly)])
+    assert r.exit_code == 0, r.output
+    assert set(pd.read_csv(weekly)["strategy"]) == {"ours γ=0", "ours γ=0.5"}

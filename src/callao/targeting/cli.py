@@ -168,6 +168,17 @@ def score(
     console.print(f"{len(table)} declarations ranked -> {out}")
 
 
+def _numbers(text: str, option: str, ok, expected: str) -> list[float]:
+    """Comma-separated numbers from an option, each passing ``ok``; else a usage error."""
+    try:
+        values = [float(x) for x in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or not all(ok(v) for v in values):
+        raise typer.BadParameter(f"{text!r}: expected {expected} separated by commas", param_hint=option)
+    return values
+
+
 @app.command()
 def protocol(
     data: Path = typer.Argument(..., help="Labelled declarations with dates (CSV/Parquet; callao, WCO/BACUDA or KCS)."),
@@ -176,8 +187,9 @@ def protocol(
         "random,risky_profile,xgboost,hybrid_90_10,ours", help="Strategies to compare, comma-separated."),
     initial_days: int = typer.Option(91, help="Length of the fully labelled initial window, days."),
     retrain_every: int = typer.Option(1, help="Weeks between refits."),
-    revenue_exponent: float = typer.Option(
-        0.1, help="ours: rank by P(illicit) x (1 + predicted revenue)^this; 0 = most hits, higher = more revenue."),
+    revenue_exponent: str = typer.Option(
+        "0.1", help="ours: rank by P(illicit) x (1 + predicted revenue)^this; 0 = most hits, higher = more "
+                    "revenue; several (e.g. 0,0.1,0.3) compare ours at each, tracing the hits/revenue trade-off."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Per-week table for every strategy and rate (.csv/.parquet)."),
     seed: int = typer.Option(0, help="Random seed."),
 ) -> None:
@@ -187,19 +199,18 @@ def protocol(
     from callao.targeting.protocol import OursStrategy, default_strategies, run_protocol
 
     known = {s.name: s for s in default_strategies()}
-    if revenue_exponent < 0:
-        raise typer.BadParameter(f"{revenue_exponent}: expected a number >= 0", param_hint="--revenue-exponent")
-    known["ours"] = OursStrategy(revenue_exponent=revenue_exponent)
+    gammas = _numbers(revenue_exponent, "--revenue-exponent", lambda g: g >= 0, "numbers >= 0")
     chosen = [x.strip() for x in strategies.split(",") if x.strip()]
     if unknown := [x for x in chosen if x not in known]:
         raise typer.BadParameter(f"unknown strategy {unknown[0]!r}; expected some of {', '.join(known)}",
                                  param_hint="--strategies")
-    try:
-        rate_list = [float(x) for x in rates.split(",")]
-    except ValueError:
-        raise typer.BadParameter(f"{rates!r}: expected numbers in (0, 1) separated by commas", param_hint="--rates") from None
-    if not rate_list or not all(0 < r < 1 for r in rate_list):
-        raise typer.BadParameter(f"{rates!r}: expected numbers in (0, 1) separated by commas", param_hint="--rates")
+    runs = []  # (label, strategy)
+    for name in chosen:
+        if name != "ours":
+            runs.append((name, known[name]))
+        else:
+            runs += [("ours" if len(gammas) == 1 else f"ours γ={g:g}", OursStrategy(revenue_exponent=g)) for g in gammas]
+    rate_list = _numbers(rates, "--rates", lambda r: 0 < r < 1, "numbers in (0, 1)")
     if initial_days < 1 or retrain_every < 1:
         raise typer.BadParameter("--initial-days and --retrain-every must be at least 1")
     console = _console()
@@ -214,9 +225,9 @@ def protocol(
     rows, weekly = [], []
     with console.status("running the weekly protocol...") as status:
         for rate in rate_list:
-            for name in chosen:
+            for name, strategy in runs:
                 status.update(f"weekly protocol: {name} at {rate:.0%}")
-                r = run_protocol(df, known[name], rate, seed=seed, initial_days=initial_days, retrain_every=retrain_every)
+                r = run_protocol(df, strategy, rate, seed=seed, initial_days=initial_days, retrain_every=retrain_every)
                 rows.append({"strategy": name, "rate": rate, **{k: r.overall[k] for k in ("precision", "recall", "revenue")},
                              "inspected": int(r.overall["inspected"]), "hits": int(r.overall["hits"])})
                 weekly.append(r.weekly.assign(strategy=name, rate=rate))
