@@ -69,3 +69,19 @@ def test_congestion_at_callao_pushes_traffic_to_chancay():
                            terminals=[{"name": "dpworld", "cranes": 6}, {"name": "apmt", "cranes": 5}])
     share = [callao.simulate(sc, seed=5).kpis["diverted_call_share"] for sc in (calm, jammed)]
     assert share[1] > share[0] + 0.05
+
+
+def test_chancay_inspects_with_its_own_customs_pool():
+    """Chancay's own scanners and exam teams: a jam in Callao's exams leaves Chancay's waits as they were."""
+    base = load_scenario("chancay", simulation={"years": 0.2})
+    jammed = load_scenario("chancay", simulation={"years": 0.2}, customs={"exams_per_day": 20.0})
+    waits = {}
+    for name, sc in (("base", base), ("jammed", jammed)):
+        c = callao.simulate(sc, seed=5).containers
+        exam = c[c["customs_channel"] == "red"]
+        waits[name] = (exam["t_inspection_start"] - exam["t_customs_request"]).groupby(
+            exam["terminal"].astype(str) == "chancay").mean()
+    assert waits["jammed"][True] == pytest.approx(waits["base"][True])  # Chancay: untouched
+    assert waits["jammed"][False] > waits["base"][False] + 10.0  # Callao: exams queue for hours
+    assert base.inspection_pool(base.terminal("chancay")) == ("chancay", 1, 30.0)
+    assert base.inspection_pool(base.terminal("dpworld")) == ("callao", 3, 180.0)

@@ -160,8 +160,11 @@ def _container_kpis(r) -> dict[str, float]:
         k[f"customs_{label[:-1]}_wait_mean_h"] = _mean(
             (c["t_inspection_start"] - c["t_customs_request"]).to_numpy()[sel])
     cus = sc.customs
-    k["scanner_utilisation"] = float(((ch == "orange") & done).sum() / (cus.scanners * cus.scans_per_hour * H))
-    k["exam_team_utilisation"] = float(((ch == "red") & done).sum() / (cus.exams_per_day / 24.0 * H))
+    pools = dict.fromkeys(sc.inspection_pool(t) for t in sc.terminals)  # (pool, scanners, exams/day)
+    scanners = sum(p[1] for p in pools)
+    exams_per_day = sum(p[2] for p in pools)
+    k["scanner_utilisation"] = float(((ch == "orange") & done).sum() / (scanners * cus.scans_per_hour * H))
+    k["exam_team_utilisation"] = float(((ch == "red") & done).sum() / (exams_per_day / 24.0 * H))
     insp = np.isin(ch, ["orange", "red"]) & done
     k["customs_added_dwell_mean_h"] = _mean((c["t_customs_release"] - c["t_customs_request"]).to_numpy()[insp])
     if "contraband_kg" in c.columns:

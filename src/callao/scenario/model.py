@@ -325,6 +325,13 @@ class Gate(Section):
         return v
 
 
+class PortCustoms(Section):
+    """A port's own inspection capacity (scan and exam durations are the home customs')."""
+
+    scanners: int = Field(ge=1)
+    exams_per_day: float = Field(gt=0, description="physical examinations per day, all teams")
+
+
 class Port(Section):
     """Another port beside the home port (e.g. Chancay), with its own channel and closures."""
 
@@ -335,6 +342,8 @@ class Port(Section):
     corridor_h: float | None = Field(
         None, ge=0, description="free-flow travel time from this port's gates to Lima, hours "
                                 "(default: gate.corridor_h)")
+    customs: PortCustoms | None = Field(
+        None, description="this port's own scanners and exam teams (default: it shares the home port's)")
 
 
 class RouteChoice(Section):
@@ -431,6 +440,14 @@ class Scenario(Section):
     @property
     def port_names(self) -> list[str]:
         return [self.home_port, *(p.name for p in self.ports)]
+
+    def inspection_pool(self, terminal: "Terminal") -> tuple[str, int, float]:
+        """``(pool, scanners, exams per day)`` serving a terminal: its port's own customs, or the
+        home port's (``customs``), which every port without its own shares."""
+        own = self.port_settings(terminal.port).customs if terminal.port != self.home_port else None
+        if own is None:
+            return self.home_port, self.customs.scanners, self.customs.exams_per_day
+        return terminal.port, own.scanners, own.exams_per_day
 
     def corridor_h(self, terminal: "Terminal") -> float:
         """Free-flow hours from the terminal's gates to Lima (its port's, else ``gate.corridor_h``)."""

@@ -106,14 +106,21 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
     request[flow == "export"] = t_gate[flow == "export"]
     release = request.copy()
     inspect_start = np.full(n, np.nan)
-    scan = channel == 2
-    wait = fifo_wait(request[scan], np.full(int(scan.sum()), 1.0 / (cus.scanners * cus.scans_per_hour)))
-    inspect_start[scan] = request[scan] + wait
-    release[scan] = inspect_start[scan] + cus.scan_h
-    exam = channel == 3
-    wait = fifo_wait(request[exam], np.full(int(exam.sum()), 24.0 / cus.exams_per_day))
-    inspect_start[exam] = request[exam] + wait
-    release[exam] = inspect_start[exam] + cus.exam_h.sample(rng, int(exam.sum()))
+    # one scanner queue and one exam queue per inspection pool (ports without their own share the home port's)
+    terminal = c["terminal"].cat.codes.to_numpy()
+    pool_of = [scenario.inspection_pool(t) for t in scenario.terminals]
+    exam_h = np.full(n, np.nan)
+    exam_h[channel == 3] = cus.exam_h.sample(rng, int((channel == 3).sum()))
+    for pool, scanners, exams_per_day in dict.fromkeys(pool_of):
+        in_pool = np.isin(terminal, [i for i, p in enumerate(pool_of) if p[0] == pool])
+        scan = (channel == 2) & in_pool
+        wait = fifo_wait(request[scan], np.full(int(scan.sum()), 1.0 / (scanners * cus.scans_per_hour)))
+        inspect_start[scan] = request[scan] + wait
+        release[scan] = inspect_start[scan] + cus.scan_h
+        exam = (channel == 3) & in_pool
+        wait = fifo_wait(request[exam], np.full(int(exam.sum()), 24.0 / exams_per_day))
+        inspect_start[exam] = request[exam] + wait
+        release[exam] = inspect_start[exam] + exam_h[exam]
 
     # Import trucks come when the box is released and the consignee wants it.
     rng = streams("gate", "pickups")
@@ -124,7 +131,6 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
     truck = by_truck_out | by_truck_in
     gate_wait = np.full(n, np.nan)
     t_gate_done = np.full(n, np.nan)
-    terminal = c["terminal"].cat.codes.to_numpy()
     for code, term in enumerate(scenario.terminals):
         sel = truck & (terminal == code)
         service = rng.exponential(gate.service_min / 60.0, int(sel.sum())) / term.gate_lanes
