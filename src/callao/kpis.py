@@ -122,9 +122,8 @@ def _container_kpis(r) -> dict[str, float]:
     for t in sc.terminals:
         sel = term == t.name
         k[f"teu_{t.name}"] = float(teu[discharged & sel].sum() + teu[loaded & sel].sum())
-    occupancy = {t.name: r.berth_occupancy[t.name].mean() for t in sc.terminals}
     for t in sc.terminals:
-        occ = occupancy[t.name]
+        occ = r.berth_occupancy[t.name].mean()
         k[f"quay_capacity_teu_{t.name}"] = float(k[f"teu_{t.name}"] * PLANNING_OCCUPANCY / occ) if occ > 0 else 0.0
     k["quay_capacity_teu_total"] = float(sum(k[f"quay_capacity_teu_{t.name}"] for t in sc.terminals))
     v = r.vessels
@@ -160,7 +159,7 @@ def _container_kpis(r) -> dict[str, float]:
         k[f"customs_{label[:-1]}_wait_mean_h"] = _mean(
             (c["t_inspection_start"] - c["t_customs_request"]).to_numpy()[sel])
     cus = sc.customs
-    pools = dict.fromkeys(sc.inspection_pool(t) for t in sc.terminals)  # (pool, scanners, exams/day)
+    pools = sc.inspection_pools()
     scanners = sum(p[1] for p in pools)
     exams_per_day = sum(p[2] for p in pools)
     k["scanner_utilisation"] = float(((ch == "orange") & done).sum() / (scanners * cus.scans_per_hour * H))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -113,10 +114,10 @@ class Results:
         if self.containers is not None:
             tables["containers"] = self.containers
         for name, df in tables.items():
-            _atomic(out / f"{name}.parquet", lambda p, df=df: write_parquet(df, p))
-        _atomic(out / "kpis.json", lambda p: p.write_text(json.dumps(self.kpis, indent=1) + "\n"))
+            atomic_write(out / f"{name}.parquet", lambda p, df=df: write_parquet(df, p))
+        atomic_write(out / "kpis.json", lambda p: p.write_text(json.dumps(self.kpis, indent=1) + "\n"))
         meta = {"seed": self.seed, "scenario": self.scenario.model_dump(mode="json", by_alias=True), **self.meta}
-        _atomic(out / "scenario.json", lambda p: p.write_text(json.dumps(meta, indent=1) + "\n"))
+        atomic_write(out / "scenario.json", lambda p: p.write_text(json.dumps(meta, indent=1) + "\n"))
         return out
 
 
@@ -126,12 +127,16 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path, compression="zstd", write_statistics=True)
 
 
-def _atomic(path: Path, write) -> None:
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` by calling ``write`` on a temporary file in the same folder, then
+    ``os.replace``: a reader sees the old file or the whole new one, never a part. The file is
+    readable by all (0644), like an ordinary file; on any error the temporary file is removed."""
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; results are for sharing
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files (and a writer may recreate the file)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

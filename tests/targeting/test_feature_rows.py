@@ -27,10 +27,7 @@ def test_fit_on_labelled_rows_matches_the_full_transform(planted):
     F_all = model.features_.transform(df)[list(model.feature_names_in_)].loc[labelled].reset_index(drop=True)
     import lightgbm as lgb
 
-    booster = lgb.train({"objective": "binary", "learning_rate": 0.1, "num_leaves": 15, "min_child_samples": 20,
-                         "cat_smooth": 10.0, "feature_fraction": 0.8, "bagging_fraction": 1.0, "bagging_freq": 0,
-                         "seed": 0, "num_threads": 1, "verbose": -1, "deterministic": True,
-                         "max_cat_to_onehot": 8, "min_data_per_group": 20},
+    booster = lgb.train(model.lgb_params(),
                         lgb.Dataset(F_all, label=df["illicit"][labelled].astype(int).to_numpy(),
                                     categorical_feature=list(model.features_.categories_)), num_boost_round=30)
     np.testing.assert_allclose(model.booster_.predict(F_all), booster.predict(F_all))

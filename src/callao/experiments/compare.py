@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from callao.experiments.replications import atomic_write, kpi_columns
+from callao.experiments.replications import kpi_columns
+from callao.results import atomic_write
 from callao.validation import mean_ci
 
 COLUMNS = ["scenario", "kpi", "mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high", "significant"]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -31,23 +30,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from callao.results import _atomic as _results_atomic
+from callao.results import atomic_write
 from callao.scenario import Scenario, load_scenario
 
 META_COLUMNS = ("scenario", "scenario_hash", "engine", "replication", "seed_entropy", "seed_spawn_key")
 """Columns of a stored replication that are not KPIs."""
 
 _REPLICATION_FILE = re.compile(r"^(\d+)\.parquet$")
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write ``path`` through a temporary file in the same folder and ``os.replace`` (readable by
-    all, like an ordinary file): a reader sees the old file or the whole new one, never a part."""
-    def write_readable(tmp: Path) -> None:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-
-    _results_atomic(Path(path), write_readable)
 
 
 class ExperimentError(RuntimeError):

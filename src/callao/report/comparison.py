@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import math
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -148,7 +147,7 @@ def write_comparison_report(table: pd.DataFrame, replications: pd.DataFrame, pat
     per KPI (may be empty: the distribution panels are then left out)."""
     from plotly.offline import get_plotlyjs
 
-    from callao.results import _atomic
+    from callao.results import atomic_write
 
     path = Path(path)
     scenarios = list(dict.fromkeys(table["scenario"]))
@@ -177,9 +176,5 @@ seed); a difference is marked significant (red) when its 95% interval excludes z
 </body></html>
 """
     path.parent.mkdir(parents=True, exist_ok=True)
-    def write(p: Path) -> None:
-        p.write_text(page, encoding="utf-8")
-        os.chmod(p, 0o644)
-
-    _atomic(path, write)
+    atomic_write(path, lambda p: p.write_text(page, encoding="utf-8"))
     return path

@@ -444,10 +444,14 @@ class Scenario(Section):
     def inspection_pool(self, terminal: "Terminal") -> tuple[str, int, float]:
         """``(pool, scanners, exams per day)`` serving a terminal: its port's own customs, or the
         home port's (``customs``), which every port without its own shares."""
-        own = self.port_settings(terminal.port).customs if terminal.port != self.home_port else None
+        own = self.port_settings(terminal.port).customs
         if own is None:
             return self.home_port, self.customs.scanners, self.customs.exams_per_day
         return terminal.port, own.scanners, own.exams_per_day
+
+    def inspection_pools(self) -> list[tuple[str, int, float]]:
+        """The distinct ``(pool, scanners, exams per day)`` of the terminals, in terminal order."""
+        return list(dict.fromkeys(self.inspection_pool(t) for t in self.terminals))
 
     def corridor_h(self, terminal: "Terminal") -> float:
         """Free-flow hours from the terminal's gates to Lima (its port's, else ``gate.corridor_h``)."""

@@ -108,11 +108,12 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
     inspect_start = np.full(n, np.nan)
     # one scanner queue and one exam queue per inspection pool (ports without their own share the home port's)
     terminal = c["terminal"].cat.codes.to_numpy()
-    pool_of = [scenario.inspection_pool(t) for t in scenario.terminals]
+    pools = scenario.inspection_pools()
+    pool = np.array([pools.index(scenario.inspection_pool(t)) for t in scenario.terminals])[terminal]
     exam_h = np.full(n, np.nan)
     exam_h[channel == 3] = cus.exam_h.sample(rng, int((channel == 3).sum()))
-    for pool, scanners, exams_per_day in dict.fromkeys(pool_of):
-        in_pool = np.isin(terminal, [i for i, p in enumerate(pool_of) if p[0] == pool])
+    for j, (_, scanners, exams_per_day) in enumerate(pools):
+        in_pool = pool == j
         scan = (channel == 2) & in_pool
         wait = fifo_wait(request[scan], np.full(int(scan.sum()), 1.0 / (scanners * cus.scans_per_hour)))
         inspect_start[scan] = request[scan] + wait

@@ -53,14 +53,14 @@ def read_declarations(path: str | Path, source_format: str | None = None) -> Loa
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     """Write CSV or Parquet, chosen by the file extension, atomically (a temporary file, then a
     rename: a reader never sees half a file); creates the parent folder."""
-    from callao.results import _atomic
+    from callao.results import atomic_write
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() in (".parquet", ".pq"):
-        _atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+        atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
     else:
-        _atomic(path, lambda tmp: df.to_csv(tmp, index=False))
+        atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
     return path
 
 

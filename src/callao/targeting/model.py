@@ -89,7 +89,31 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         if yl.min() == yl.max():  # a single class: a constant model
             self.booster_ = None
             return self
-        params = {
+        params = self.lgb_params()
+        log_rev = None  # log1p(revenue) of the labelled rows, when the data has it
+        if "revenue" in X.columns:
+            log_rev = np.log1p(np.clip(np.nan_to_num(X["revenue"].to_numpy(dtype=float)[labelled]), 0, None))
+        weight = None
+        if self.revenue_weight > 0 and log_rev is not None:
+            lr = log_rev * yl
+            mean = lr[yl == 1].mean() if (yl == 1).any() else 0.0
+            if mean > 0:
+                weight = 1.0 + self.revenue_weight * lr / mean
+        data = lgb.Dataset(F, label=yl, weight=weight, categorical_feature=list(self.features_.categories_),
+                           free_raw_data=True)
+        self.booster_ = lgb.train(params, data, num_boost_round=self.n_estimators)
+        if self.revenue_exponent > 0 and log_rev is not None:
+            hit = yl == 1
+            if hit.sum() >= 20:
+                reg = {**params, "objective": "regression", "num_leaves": min(self.num_leaves, 15),
+                       "min_child_samples": 10}
+                rdata = lgb.Dataset(F[hit], label=log_rev[hit], categorical_feature=list(self.features_.categories_))
+                self.revenue_booster_ = lgb.train(reg, rdata, num_boost_round=max(50, self.n_estimators // 2))
+        return self
+
+    def lgb_params(self) -> dict:
+        """The LightGBM parameters of the classifier, from the estimator's configuration."""
+        return {
             "objective": "binary", "learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
             "min_child_samples": self.min_child_samples, "cat_smooth": self.cat_smooth,
             "feature_fraction": self.colsample_bytree, "bagging_fraction": self.subsample,
@@ -97,25 +121,6 @@ class RiskModel(ClassifierMixin, BaseEstimator):
             "num_threads": self.n_jobs, "verbose": -1, "deterministic": True,
             "max_cat_to_onehot": 8, "min_data_per_group": 20,
         }
-        weight = None
-        if self.revenue_weight > 0 and "revenue" in X.columns:
-            lr = np.log1p(np.clip(np.nan_to_num(X["revenue"].to_numpy(dtype=float)[labelled]), 0, None)) * yl
-            mean = lr[yl == 1].mean() if (yl == 1).any() else 0.0
-            if mean > 0:
-                weight = 1.0 + self.revenue_weight * lr / mean
-        data = lgb.Dataset(F, label=yl, weight=weight, categorical_feature=list(self.features_.categories_),
-                           free_raw_data=True)
-        self.booster_ = lgb.train(params, data, num_boost_round=self.n_estimators)
-        self.revenue_booster_ = None
-        if self.revenue_exponent > 0 and "revenue" in X.columns:
-            rev = np.log1p(np.clip(np.nan_to_num(X["revenue"].to_numpy(dtype=float)[labelled]), 0, None))
-            hit = yl == 1
-            if hit.sum() >= 20:
-                reg = {**params, "objective": "regression", "num_leaves": min(self.num_leaves, 15),
-                       "min_child_samples": 10}
-                rdata = lgb.Dataset(F[hit], label=rev[hit], categorical_feature=list(self.features_.categories_))
-                self.revenue_booster_ = lgb.train(reg, rdata, num_boost_round=max(50, self.n_estimators // 2))
-        return self
 
     def rank_score(self, X: pd.DataFrame) -> np.ndarray:
         """The score used to rank for inspection: P(illicit), times ``(1 + predicted revenue)`` to

@@ -164,9 +164,10 @@ class OursStrategy:
 
     def select(self, week: pd.DataFrame, k: int, rng: np.random.Generator) -> np.ndarray:
         """Top of the ranking plus exploration (by probability alone below ``revenue_min_picks``)."""
-        p, score = self._model.risk_and_rank(week)
         if k < self.revenue_min_picks:
-            score = p
+            p = score = self._model.predict_proba(week)[:, 1]
+        else:
+            p, score = self._model.risk_and_rank(week)
         return select_for_inspection(score, k, rng, self.exploration, self.mode, probabilities=p)  # type: ignore[arg-type]
 
 
