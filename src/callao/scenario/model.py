@@ -6,6 +6,7 @@ lengths and depths in metres; volumes in TEU or moves (one container lifted on o
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -35,9 +36,19 @@ class Simulation(Section):
 
     years: float = Field(1.0, gt=0, le=1000, description="simulated horizon, years of 8,760 h")
     warmup_days: float = Field(0.0, ge=0, description="days excluded from waiting-time KPIs")
+    start_utc: datetime = Field(
+        datetime(2024, 1, 1, tzinfo=timezone.utc),
+        description="the calendar time (UTC) of simulated hour 0; maps run hours to timestamps "
+                    "for AIS export, replay and forecasts",
+    )
     containers: bool = Field(
         True, description="simulate container-level flows (false: vessels only, as a pure queue)"
     )
+
+    @field_validator("start_utc")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v.astimezone(timezone.utc)
     demand_factor: float = Field(
         1.0, gt=0, description="multiplies every call's moves (1.0 = calibrated year)"
     )
