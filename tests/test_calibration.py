@@ -1,4 +1,4 @@
-"""The bundled Callao scenario reproduces the published figures (shared/facts/callao.md)."""
+"""The bundled Callao scenario reproduces the published figures (docs/sources.md)."""
 
 import pytest
 

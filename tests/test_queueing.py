@@ -1,4 +1,4 @@
-"""The engine reduced to a pure queue reproduces queueing theory (shared/facts/queueing.md).
+"""The engine reduced to a pure queue reproduces queueing theory (docs/sources.md).
 
 Each case runs independent replications (fixed seeds) of the bundled queue-mm3 scenario with its
 berth count, utilisation and service distribution changed, and asserts that the published

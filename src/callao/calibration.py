@@ -1,4 +1,4 @@
-"""Model versus published figures for the bundled Callao scenario (shared/facts/callao.md)."""
+"""Model versus published figures for the bundled Callao scenario (docs/sources.md)."""
 
 from __future__ import annotations
 

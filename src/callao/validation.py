@@ -1,4 +1,4 @@
-"""Checking the engine against queueing theory (shared/facts/queueing.md).
+"""Checking the engine against queueing theory (docs/sources.md, queueing anchors).
 
 A *pure-queue* scenario has one terminal whose quay holds c identical ships, one crane each, a
 single Poisson stream of calls and nothing else. Its waiting time in units of the mean service
