@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+from importlib.metadata import PackageNotFoundError, version as package_version
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from callao.calibration import calibration_table
+from callao.calibration import CALLAO_TARGETS, calibration_table
 from callao.kpis import HEADLINE
 from callao.scenario import ScenarioError, bundled_names, load_scenario
 from callao.scenario.load import read_toml, resolve_path, validate
@@ -25,6 +29,26 @@ console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 
+def _version() -> str:
+    try:
+        return package_version("callao")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"callao {_version()}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="print the version of callao and exit")] = False,
+) -> None:
+    """callao: a digital twin of the Port of Callao. Start with: callao run"""
+
 
 def _fail(message: str) -> None:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
@@ -35,9 +59,10 @@ def _fail(message: str) -> None:
 def run(
     scenario: Annotated[str, typer.Argument(help="bundled scenario name or TOML file")] = "callao",
     seed: Annotated[int, typer.Option(help="random seed; same seed, same results")] = 0,
-    years: Annotated[Optional[float], typer.Option(help="simulated years (default: the scenario's)")] = None,
+    years: Annotated[Optional[float], typer.Option(help="simulated years (default: the scenario's)",
+                                                   show_default=False)] = None,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("out"),
-    report: Annotated[bool, typer.Option(help="write report.html")] = True,
+    report: Annotated[bool, typer.Option(help="write report.html (--no-report: skip it)")] = True,
 ) -> None:
     """Simulate a scenario and write kpis.json, Parquet tables and report.html to OUT."""
     from callao.sim import simulate
@@ -48,9 +73,11 @@ def run(
         _fail(str(e))
     if years is not None and not 0 < years <= 1000:
         _fail(f"--years {years}: expected a number of years in (0, 1000]")
+    span = sc.simulation.years if years is None else years
     started = time.perf_counter()
-    with Progress(TextColumn("[bold]{task.description:<22}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), console=err, transient=False) as bar:
+    with Progress(TextColumn("[bold]{task.description:<16}"), BarColumn(bar_width=None),
+                  TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=err, transient=False,
+                  expand=True) as bar:
         task = bar.add_task("simulating", total=1.0)
         results = simulate(sc, seed=seed, years=years,
                            progress=lambda f, stage: bar.update(task, completed=f, description=stage))
@@ -60,40 +87,64 @@ def run(
             from callao.report import write_report
 
             bar.update(task, description="writing report")
-            write_report(results, out / "report.html", calibration=calibration_table(results.kpis))
+            write_report(results, out / "report.html", calibration=_annual_calibration(results.kpis, span))
         bar.update(task, completed=1.0, description="done")
     elapsed = time.perf_counter() - started
     k = results.kpis
     n = k.get("containers_total", 0)
-    console.print(f"\n[bold]{sc.name}[/] seed {seed}, {sc.simulation.years if years is None else years:g} "
-                  f"year(s): {len(results.vessels):,} calls, {n:,} containers in {elapsed:.1f} s")
-    table = Table(title="Headline KPIs", title_justify="left")
-    table.add_column("KPI")
-    table.add_column("value", justify="right")
-    table.add_column("name in kpis.json", style="dim")
+    console.print()
+    console.print(Text.assemble((sc.name, "bold"), f" seed {seed}, {span:g} year(s): {len(results.vessels):,} calls, "
+                                f"{n:,} containers in {elapsed:.1f} s"))
+    table = Table(title="Headline KPIs", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("KPI", overflow="fold")
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("name in kpis.json", style="dim", overflow="fold")
     for key, label, fmt in HEADLINE:
         if key in k:
             table.add_row(label, fmt.format(k[key]), key)
     for t in sc.terminals:
         table.add_row(f"Berth occupancy {t.name}", f"{k[f'berth_occupancy_{t.name}']:.0%}", f"berth_occupancy_{t.name}")
     console.print(table)
-    rows = calibration_table(k)
+    rows = _annual_calibration(k, span)
     if len(rows) >= 3:
-        console.print(_calibration(rows))
+        console.print(_calibration(rows, span))
     files = ", ".join(sorted(p.name for p in out.iterdir() if not p.name.startswith(".")))
-    console.print(f"Results in [bold]{out}/[/]: {files}")
+    console.print(Text(f"Results in {out}/: {files}"))
 
 
-def _calibration(rows: list[dict]) -> Table:
-    table = Table(title="Model vs published figures (shared/facts/callao.md)", title_justify="left")
-    for col, just in (("figure", "left"), ("model", "right"), ("published", "right"), ("unit", "left"),
-                      ("check", "left"), ("status", "left"), ("source", "left")):
-        table.add_column(col, justify=just)
+ANNUAL_UNITS = ("TEU", "calls")
+"""Units of the published figures that are totals over a year."""
+
+
+def _annual_calibration(kpis: dict[str, float], years: float) -> list[dict]:
+    """The model-versus-published rows, with a run's totals (TEU, calls) scaled to a year when it
+    covers another span, so that a short run compares like with like."""
+    if years != 1:
+        kpis = dict(kpis)
+        for t in CALLAO_TARGETS:
+            if t.unit in ANNUAL_UNITS and t.kpi in kpis:
+                kpis[t.kpi] = kpis[t.kpi] / years
+    return calibration_table(kpis)
+
+
+def _calibration(rows: list[dict], years: float = 1.0) -> Table:
+    """Model vs published figures in at most 80 columns: the unit joins the figure's label, the check
+    joins the status, the source is its keys (references in docs/sources.md); numbers never wrap."""
+    note = "" if years == 1 else f"TEU and calls of this {years:g}-year run are scaled to a year."
+    table = Table(title="Model vs published figures (sources: docs/sources.md)", title_justify="left",
+                  caption=note or None, caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("figure, unit", overflow="fold", ratio=1)
+    for col in ("model", "published"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("source", no_wrap=True)
     colour = {"ok": "green", "off": "red", "indicative": "yellow"}
     for r in rows:
         fmt = "{:.2f}" if r["unit"] == "share" else "{:,.1f}" if r["unit"] == "h" else "{:,.0f}"
-        table.add_row(r["label"], fmt.format(r["model"]), fmt.format(r["published"]), r["unit"], r["bound"],
-                      f"[{colour[r['status']]}]{r['status']}[/]", r["source"])
+        status = r["status"] if r["status"] == "indicative" else f"{r['status']} ({r['bound']})"
+        keys = ", ".join(re.findall(r"\bR\d+[a-z]?\b", r["source"])) or r["source"]
+        table.add_row(Text(f"{r['label']}, {r['unit']}"), fmt.format(r["model"]), fmt.format(r["published"]),
+                      Text(status, style=colour[r["status"]]), keys)
     return table
 
 
@@ -131,7 +182,7 @@ def scenario_validate(file: Annotated[str, typer.Argument(help="TOML file or bun
 def queue_check_cmd(
     scenario: Annotated[str, typer.Argument(help="a pure-queue scenario, e.g. queue-mm3")] = "queue-mm3",
     replications: Annotated[int, typer.Option(min=2, help="independent replications")] = 10,
-    seed: int = 0,
+    seed: Annotated[int, typer.Option(help="experiment seed; the replications get its SeedSequence children")] = 0,
 ) -> None:
     """Compare the engine's waiting time with queueing theory (Erlang C, Pollaczek-Khinchine, PIANC)."""
     from callao.validation import queue_check
@@ -152,10 +203,40 @@ def queue_check_cmd(
                   f"arrival rate x mean wait {r.littles_lambda_wq:.4f}")
 
 
+@app.command("export", epilog="Examples:\n\n  callao export out --format xlsx\n\n"
+             "  callao export out --format csv --sample 50000 --out tables/\n\n"
+             "  callao export out/compare-baseline-chancay --format csv")
+def export_cmd(
+    folder: Annotated[Path, typer.Argument(help="a run folder (callao run --out) or an experiment folder "
+                                                "(callao compare/sweep)", show_default=False)],
+    format: Annotated[str, typer.Option("--format", "-f", help="csv: one file per table; xlsx: one sheet per "
+                                                                 "table")] = "xlsx",
+    out: Annotated[Optional[Path], typer.Option(help="where to write: a folder for csv (default FOLDER/export/), "
+                                                     "a .xlsx file or a folder for xlsx (default "
+                                                     "FOLDER/export.xlsx)", show_default=False)] = None,
+    sample: Annotated[int, typer.Option(min=0, help="containers in the random sample of a run; 0: all")] = 10_000,
+    seed: Annotated[int, typer.Option(help="seed of the container sample; same seed, same rows")] = 0,
+) -> None:
+    """Export tables for spreadsheets: a run's calls, a container sample and its KPIs, or an
+    experiment's comparison (and sweep) table."""
+    from callao.export import ExportError, export
+
+    try:
+        result = export(folder, format.lower(), out, sample=sample, seed=seed)
+    except ExportError as e:
+        _fail(str(e))
+    console.print(Text(f"{result.kind} {folder}:"))
+    for name, n in result.rows.items():
+        console.print(Text(f"  {name:<12} {n:>9,} rows"))
+    for f in result.files:
+        console.print(Text(f"-> {f}"))
+
+
 def _mount_targeting() -> None:
     from callao.targeting.cli import app as targeting_app
 
-    app.add_typer(targeting_app, name="targeting", help="Contraband targeting: train, evaluate, score.")
+    app.add_typer(targeting_app, name="targeting", help="Contraband targeting: risk models for customs declarations "
+                      "(callao targeting --help lists the commands).")
 
 
 _mount_targeting()

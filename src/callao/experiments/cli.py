@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,10 +12,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
-from rich.table import Table
+from rich.text import Text
 
 console = Console()
-err = Console(stderr=True, soft_wrap=True)
+err = Console(stderr=True)  # wraps at the terminal width (80 columns fit)
 
 Replications = Annotated[int, typer.Option("--replications", "-r", min=1,
                                            help="replications per scenario (same seeds in every scenario)")]
@@ -33,25 +34,27 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 class _ProgressBar:
-    """A rich progress bar: replications done / total, running, left, elapsed and ETA."""
+    """A rich progress bar: replications done / total, running, elapsed and ETA."""
 
     def __init__(self, progress: Progress):
         self.progress = progress
         self.task = None
 
     def __call__(self, event: str, c: dict[str, int]) -> None:
-        fields = {"running": c["running"], "left": c["left"]}
         if self.task is None:
-            desc = "replications" + (f" ({c['stored']} already stored)" if c["stored"] else "")
-            self.task = self.progress.add_task(desc, total=c["total"], completed=c["done"], **fields)
+            if c["stored"]:
+                err.print(f"{c['stored']} of {c['total']} replications already stored, reused", highlight=False)
+            self.task = self.progress.add_task("replications", total=c["total"], completed=c["done"],
+                                               running=c["running"])
         else:
-            self.progress.update(self.task, completed=c["done"], **fields)
+            self.progress.update(self.task, completed=c["done"], running=c["running"])
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("done · {task.fields[running]} running · {task.fields[left]} left"),
-                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err)
+    """Fits 80 columns: the bar takes what the counts and times leave."""
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(bar_width=None), MofNCompleteColumn(),
+                    TextColumn("· {task.fields[running]} running"), TimeElapsedColumn(), TextColumn("ETA"),
+                    TimeRemainingColumn(), console=err, expand=True)
 
 
 def _check_years(years: float | None) -> None:
@@ -60,20 +63,24 @@ def _check_years(years: float | None) -> None:
 
 
 def _execute(variants, replications: int, out: Path, seed: int, workers: int, scheduler: str | None,
-             report: bool, title: str):
+             report: bool, title: str, kind: str, force: bool):
     from callao.experiments.executors import make_executor
-    from callao.experiments.experiment import run_experiment
+    from callao.experiments.experiment import claim_folder, run_experiment
     from callao.experiments.replications import ExperimentError, ReplicationsFailed
 
     where = (f"Dask scheduler {scheduler}" if scheduler else
              f"{workers} local Dask workers" if workers > 1 else "this process")
-    err.print(escape(f"{len(variants)} scenario(s) × {replications} replication(s) on {where} → {out}/"),
-              highlight=False)
+    try:
+        claim_folder(out, kind, variants, seed, force)
+    except ExperimentError as e:
+        _fail(str(e))
+    err.print(escape(f"{len(variants)} scenario(s) × {replications} replication(s) on {where}"), highlight=False)
+    err.print(escape(f"→ {out}/"), highlight=False)
     started = time.perf_counter()
     try:
         with make_executor(workers, scheduler) as executor, _progress() as bar:
             exp = run_experiment(variants, replications, out, seed=seed, executor=executor,
-                                 progress=_ProgressBar(bar), report=report, title=title)
+                                 progress=_ProgressBar(bar), report=report, title=title, kind=kind, force=True)
     except ReplicationsFailed as e:
         _fail(str(e), code=1)
     except ExperimentError as e:
@@ -85,38 +92,87 @@ def _execute(variants, replications: int, out: Path, seed: int, workers: int, sc
     return exp
 
 
-def _print_table(table, base: str, title: str) -> None:
-    from callao.report.comparison import fmt, headline_kpis, label
+NAME_WIDTH = 24
+"""Scenario names longer than this are shown as #0, #1, ... with a legend above the table."""
 
-    t = Table(title=escape(f"{title}; base: {base}"), title_justify="left")
-    for col, just in (("KPI", "left"), ("scenario", "left"), ("mean [95% CI]", "right"),
-                      ("diff vs base [95% CI]", "right"), ("sig", "center")):
-        t.add_column(col, justify=just, overflow="fold")
+
+def _pm(x: float, lo: float, hi: float) -> str:
+    """``mean ± half-width`` of a symmetric 95% CI (or the mean alone when there is no CI)."""
+    from callao.report.comparison import fmt
+
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return fmt(x)
+    return f"{fmt(x)} ± {fmt((hi - lo) / 2)}"
+
+
+def _print_table(table, base: str, title: str, out: Path) -> None:
+    """The headline KPIs in at most 80 columns: a line per KPI, then one line per scenario with its
+    mean ± 95% CI, its difference from the base ± 95% CI and the mark (``*`` or ``~``)."""
+    from callao.report.comparison import headline_kpis, label, marks
+
+    names = list(dict.fromkeys(table["scenario"]))
+    short = {n: n for n in names}
+    if max(map(len, names)) > NAME_WIDTH:
+        short = {n: f"#{i}" for i, n in enumerate(names)}
+        console.print("Scenarios:")
+        for n in names:
+            console.print(Text(f"  {short[n]} = {n}" + ("  (base)" if n == base else "")))
+    blocks = []
     for kpi in headline_kpis(table["kpi"]):
         rows = table[table["kpi"] == kpi]
-        for i, r in enumerate(rows.itertuples(index=False)):
-            diff = "" if r.scenario == base else f"{fmt(r.diff)} [{fmt(r.diff_ci_low)}, {fmt(r.diff_ci_high)}]"
-            mean = f"{fmt(r.mean)} [{fmt(r.ci_low)}, {fmt(r.ci_high)}]"
-            t.add_row(label(kpi) if i == 0 else "", escape(r.scenario), escape(mean), escape(diff),
-                      "[bold red]*[/]" if r.significant else "", end_section=i == len(rows) - 1)
-    console.print(t)
-    console.print("* the 95% CI of the difference (paired by replication) excludes 0")
+        lines = [("  " + short[r.scenario], _pm(r.mean, r.ci_low, r.ci_high),
+                  "" if r.scenario == base else _pm(r.diff, r.diff_ci_low, r.diff_ci_high), m)
+                 for r, m in zip(rows.itertuples(index=False), marks(rows))]
+        blocks.append((label(kpi), lines))
+    heads = ("", "mean ± 95% CI", "diff vs base ± 95% CI")
+    every = [line for _, lines in blocks for line in lines]
+    widths = [max([len(heads[i]), *(len(line[i]) for line in every)]) for i in range(3)]
+    console.print(Text(f"{title}; base: {short[base]}", style="bold"))
+    console.print(Text(f"{'':<{widths[0]}}  {heads[1]:>{widths[1]}}  {heads[2]:>{widths[2]}}", style="dim"))
+    style = {"*": "bold red", "~": "yellow"}
+    for name, lines in blocks:
+        console.print(Text(name, style="bold"))
+        for scenario, mean, diff, m in lines:
+            text = Text(f"{scenario:<{widths[0]}}  {mean:>{widths[1]}}  {diff:>{widths[2]}}".rstrip())
+            if m:
+                text.append(f" {m}", style=style.get(m, ""))
+            console.print(text)
+    console.print(Text("* the 95% CI of the difference (paired by replication) excludes 0 and the difference "
+                       "is at least the KPI's practical threshold; ~ it excludes 0 but the difference is "
+                       "smaller (docs/experiments.md)"))
+    console.print(Text(f"Every KPI: {out}/comparison.csv"))
+
+
+_FORCE = Annotated[bool, typer.Option("--force", help="write into an OUT folder that holds another "
+                                                         "experiment (its table and report are replaced)")]
+_COMPARE_EPILOG = """Examples:
+
+  callao compare baseline naval-relocation -r 10
+
+  callao compare baseline demand-2030 -r 20 --years 0.5 --workers 2
+
+  callao compare my-port.toml my-port-more-cranes.toml --out out/cranes"""
 
 
 def compare_cmd(
     base: Annotated[str, typer.Argument(help="base scenario: bundled name or TOML file")],
     alternatives: Annotated[list[str], typer.Argument(help="scenarios compared with the base")],
     replications: Replications = 10,
-    out: Annotated[Path, typer.Option(help="output folder (re-running resumes)")] = Path("out/compare"),
+    out: Annotated[Optional[Path], typer.Option(
+        help="output folder (default: in out/, named after the scenarios); running the same command again "
+             "resumes",
+        show_default=False)] = None,
     years: Years = None,
     seed: Seed = 0,
     workers: Workers = 1,
     scheduler: Scheduler = None,
     report: Report = True,
+    force: _FORCE = False,
 ) -> None:
     """Compare scenarios over replications with common random numbers: means with 95% CIs and
     differences from BASE. Writes OUT/comparison.csv and OUT/report.html; re-running the same
     command computes only the replications not yet stored."""
+    from callao.experiments.experiment import folder_name
     from callao.experiments.replications import variant
     from callao.scenario import ScenarioError
 
@@ -126,29 +182,46 @@ def compare_cmd(
         variants = [variant(n, years=years) for n in names]
     except ScenarioError as e:
         _fail(str(e))
+    out = out or Path("out") / folder_name("compare", [v.name for v in variants])
     exp = _execute(variants, replications, out, seed, workers, scheduler, report,
-                   title=f"callao compare: {' vs '.join(v.name for v in variants)}")
-    _print_table(exp.table, variants[0].name, f"Headline KPIs, {replications} replications")
+                   title=f"callao compare: {' vs '.join(v.name for v in variants)}", kind="compare", force=force)
+    _print_table(exp.table, variants[0].name, f"Headline KPIs, {replications} replications", out)
     files = ["comparison.csv", *(["report.html"] if report else []), "replications/"]
-    console.print(f"Results in [bold]{escape(str(out))}/[/]: {', '.join(files)}")
+    console.print(Text(f"Results in {out}/: {', '.join(files)}"))
+
+
+_SWEEP_EPILOG = """Examples:
+
+  callao sweep callao --vary customs.scanners=3,6,9
+
+  callao sweep callao --vary terminals.apmt.cranes=8,10,12 \\
+      --vary simulation.demand_factor=1.0,1.2
+
+  callao sweep callao -r 20 --vary \\
+      'customs.exam_h={dist="constant",value=12},{dist="constant",value=24}'
+
+PATH is dotted into the resolved scenario (callao scenario show NAME): named items by name (terminals.apmt.cranes), other arrays by index (gate.hourly_profile.7). Values are TOML literals. See docs/experiments.md."""
 
 
 def sweep_cmd(
     scenario: Annotated[str, typer.Argument(help="scenario to vary: bundled name or TOML file")],
     vary: Annotated[Optional[list[str]], typer.Option(
-        "--vary", help="PATH=V1,V2,... e.g. customs.scanners=3,6,9 or terminals.apmt.cranes=8,10; "
-                       "repeat for a cartesian product")] = None,
+        "--vary", help="PATH=V1,V2,... a parameter and its values (examples below); repeat it for a "
+                       "cartesian product", show_default=False)] = None,
     replications: Replications = 10,
-    out: Annotated[Path, typer.Option(help="output folder (re-running resumes)")] = Path("out/sweep"),
+    out: Annotated[Optional[Path], typer.Option(
+        help="output folder (default: in out/, named after the scenario and the --vary values); running "
+             "the same command again resumes", show_default=False)] = None,
     years: Years = None,
     seed: Seed = 0,
     workers: Workers = 1,
     scheduler: Scheduler = None,
     report: Report = True,
+    force: _FORCE = False,
 ) -> None:
     """Sweep scenario parameters: each combination of --vary values is a scenario, compared with the
     first. Writes OUT/comparison.csv, OUT/sweep.csv and OUT/report.html; re-running resumes."""
-    from callao.experiments.experiment import write_sweep_csv
+    from callao.experiments.experiment import folder_name, write_sweep_csv
     from callao.experiments.sweep import SweepError, parse_vary, sweep_variants
 
     _check_years(years)
@@ -157,16 +230,20 @@ def sweep_cmd(
         variants = sweep_variants(scenario, varies, years=years)
     except SweepError as e:
         _fail(str(e))
+    base_name = variants[0].name.split("[", 1)[0]
+    out = out or Path("out") / folder_name("sweep", [base_name, *(f"{v.path}-{'-'.join(v.texts)}" for v in varies)])
     exp = _execute(variants, replications, out, seed, workers, scheduler, report,
-                   title=f"callao sweep: {variants[0].name.split('[', 1)[0]}, "
-                         + " × ".join(f"{v.path} ∈ {{{', '.join(v.texts)}}}" for v in varies))
+                   title=f"callao sweep: {base_name}, "
+                         + " × ".join(f"{v.path} ∈ {{{', '.join(v.texts)}}}" for v in varies),
+                   kind="sweep", force=force)
     write_sweep_csv(exp.table, out / "sweep.csv")
-    _print_table(exp.table, variants[0].name, f"Headline KPIs, {len(variants)} points × {replications} replications")
+    _print_table(exp.table, variants[0].name, f"Headline KPIs, {len(variants)} points × {replications} replications",
+                 out)
     files = ["comparison.csv", "sweep.csv", *(["report.html"] if report else []), "replications/"]
-    console.print(f"Results in [bold]{escape(str(out))}/[/]: {', '.join(files)}")
+    console.print(Text(f"Results in {out}/: {', '.join(files)}"))
 
 
 def register(app: typer.Typer) -> None:
     """Add ``compare`` and ``sweep`` to the ``callao`` command line."""
-    app.command("compare")(compare_cmd)
-    app.command("sweep")(sweep_cmd)
+    app.command("compare", epilog=_COMPARE_EPILOG)(compare_cmd)
+    app.command("sweep", epilog=_SWEEP_EPILOG)(sweep_cmd)

@@ -1,7 +1,9 @@
 """The comparison report: one self-contained HTML page for a scenario comparison or sweep.
 
-For each headline KPI: the mean with its 95% CI per scenario, the difference from the base with
-its CI and a zero line, and the values of every replication; then the full comparison table.
+For each headline KPI (per port as well as in total when a scenario simulates several ports): the
+mean with its 95% CI per scenario, the difference from the base with its CI and a zero line, and
+the values of every replication; then the full comparison table. Differences whose CI excludes 0
+are marked ``*``, or ``~`` when they are smaller than the KPI's practical threshold.
 plotly.js is embedded once (no CDN), so the file opens offline.
 """
 
@@ -15,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 HEADLINE_KPIS = (
-    "teu_total", "anchorage_wait_mean_h", "berth_occupancy_*", "civil_military_encounters",
+    "teu_total", "teu_port_*", "anchorage_wait_mean_h", "anchorage_wait_mean_h_*", "berth_occupancy_*", "civil_military_encounters",
     "yard_dwell_import_mean_d", "customs_release_mean_h", "customs_added_dwell_mean_h",
     "gate_wait_mean_h", "closure_hours",
 )
@@ -30,6 +32,15 @@ LABELS = {
     "customs_added_dwell_mean_h": "Inspection added dwell (mean), h",
     "gate_wait_mean_h": "Gate wait (mean), h",
     "closure_hours": "Port closed, h",
+    "quay_capacity_teu_total": "Quay capacity at 80% occupancy, TEU",
+    "detection_rate": "Cocaine loads found, share",
+    "detection_hits": "Cocaine loads found, boxes",
+    "seized_kg": "Cocaine seized, kg",
+    "seized_kg_share": "Cocaine seized, share of shipped",
+    "diverted_calls": "Calls diverted to another port",
+    "diverted_call_share": "Calls diverted, share of those with a choice",
+    "diverted_teu": "TEU on diverted calls",
+    "vessel_calls_total": "Vessel calls",
 }
 
 
@@ -47,13 +58,30 @@ def headline_kpis(kpis: Iterable[str]) -> list[str]:
     return out
 
 
+PER_PORT_LABELS = (
+    ("teu_port_", "Throughput {}, TEU"),
+    ("anchorage_wait_mean_h_", "Anchorage wait (mean) {}, h"),
+    ("vessel_calls_port_", "Vessel calls {}"),
+    ("berth_occupancy_", "Berth occupancy {}, share"),
+)
+
+
 def label(kpi: str) -> str:
     """A readable label for a KPI name."""
     if kpi in LABELS:
         return LABELS[kpi]
-    if kpi.startswith("berth_occupancy_"):
-        return f"Berth occupancy {kpi.removeprefix('berth_occupancy_')}, share"
+    for prefix, text in PER_PORT_LABELS:
+        if kpi.startswith(prefix):
+            return text.format(kpi.removeprefix(prefix))
     return kpi
+
+
+def marks(table: pd.DataFrame) -> list[str]:
+    """The mark of each row (``*``, ``~`` or empty); tables written before marks existed get
+    ``*`` for a significant difference."""
+    if "mark" in table:
+        return ["" if not isinstance(m, str) else m for m in table["mark"]]
+    return ["*" if s else "" for s in table["significant"]]
 
 
 def fmt(x: float) -> str:
@@ -85,8 +113,8 @@ def _kpi_figures(kpi: str, table: pd.DataFrame, replications: pd.DataFrame, base
         error_x=dict(type="data", symmetric=False, array=t["ci_high"] - t["mean"],
                      arrayminus=t["mean"] - t["ci_low"]),
         hovertemplate="%{y}: %{x:.4g}<extra></extra>"), row=1, col=1)
-    colours = ["#d62728" if s else "#c7c7c7" if n == base else "#7f7f7f"
-               for n, s in zip(alts["scenario"], alts["significant"])]
+    colours = ["#d62728" if m == "*" else "#ff9f1c" if m == "~" else "#c7c7c7" if n == base else "#7f7f7f"
+               for n, m in zip(alts["scenario"], marks(alts))]
     fig.add_trace(go.Scatter(
         x=alts["diff"], y=list(alts["scenario"]), mode="markers", marker=dict(size=9, color=colours),
         name="difference",
@@ -117,13 +145,14 @@ table.cmp { border-collapse: collapse; font-size: 13px; }
 table.cmp th, table.cmp td { padding: 3px 8px; border-bottom: 1px solid #ddd; text-align: right; }
 table.cmp th:nth-child(-n+2), table.cmp td:nth-child(-n+2) { text-align: left; }
 table.cmp tr.sig td { background: #fdf1f1; }
+table.cmp tr.small td { background: #fff6e6; }
 """
 
 
 def _table_html(table: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
     body = []
-    for r in table.itertuples(index=False):
+    for r, m in zip(table.itertuples(index=False), marks(table)):
         cells = []
         for col, v in zip(table.columns, r):
             if col == "significant":
@@ -132,8 +161,8 @@ def _table_html(table: pd.DataFrame) -> str:
                 cells.append(f"<td>{fmt(v)}</td>")
             else:
                 cells.append(f"<td>{html.escape(str(v))}</td>")
-        sig = ' class="sig"' if getattr(r, "significant", False) else ""
-        body.append(f"<tr{sig}>" + "".join(cells) + "</tr>")
+        cls = {"*": ' class="sig"', "~": ' class="small"'}.get(m, "")
+        body.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
     return f'<table class="cmp"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
@@ -159,6 +188,10 @@ def write_comparison_report(table: pd.DataFrame, replications: pd.DataFrame, pat
         fig = _kpi_figures(kpi, table, replications, base)
         sections.append(fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}))
     reps_text = ", ".join(f"{html.escape(s)}: {n_reps.get(s, '?')}" for s in scenarios)
+    ports = sorted({k.removeprefix("teu_port_") for k in table["kpi"] if k.startswith("teu_port_")})
+    ports_note = (f"Several ports are simulated ({html.escape(', '.join(ports))}): throughput and anchorage "
+                  "wait are shown for each port as well as in total (the total sums or mixes the ports); a "
+                  "scenario with one port has that port's figures equal to its totals." if ports else "")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{_CSS}</style>
@@ -168,7 +201,11 @@ def write_comparison_report(table: pd.DataFrame, replications: pd.DataFrame, pat
 <p class="note">Base scenario: <b>{html.escape(base)}</b>. Replications per scenario: {reps_text}.
 Means with 95% Student-t confidence intervals across replications. Differences are from the base,
 paired by replication (common random numbers: replication <i>i</i> of every scenario uses the same
-seed); a difference is marked significant (red) when its 95% interval excludes zero.</p>
+seed). A difference whose 95% interval excludes zero is marked <b>*</b> (red) when it is at least
+the KPI's practical threshold (column <i>threshold</i>: 0.5 h for waits, 1 percentage point for
+shares such as berth occupancy, 0.25 d for dwell, 1% of the base for throughput and counts) and
+<b>~</b> (orange) when it is smaller: statistically real, practically nothing.
+{ports_note}</p>
 <h2>Headline KPIs</h2>
 {''.join(sections) or '<p>No headline KPI in this comparison.</p>'}
 <h2>All KPIs</h2>
