@@ -115,6 +115,15 @@ def test_sweep_names_long_points_by_number_with_a_legend(tmp_path, terminal):
     assert re.search(r"^  #3 ", res.output, flags=re.M)
 
 
+def test_scenario_list_wraps_descriptions_beside_whole_names(terminal):
+    terminal(WIDTH)
+    res = CliRunner().invoke(app, ["scenario", "list"])
+    assert res.exit_code == 0, res.output
+    assert_fits(res.output)
+    assert re.search(r"^naval-relocation +Naval base relocated", res.output, flags=re.M)
+    assert re.search(r"^ {10,}\S", res.output, flags=re.M)  # a long description continues indented
+
+
 @pytest.mark.parametrize("command", [[], ["run"], ["compare"], ["sweep"], ["export"], ["scenario"],
                                      ["scenario", "show"], ["scenario", "validate"], ["queue-check"]])
 def test_help_fits_80_columns(command):

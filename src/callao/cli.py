@@ -151,9 +151,12 @@ def _calibration(rows: list[dict], years: float = 1.0) -> Table:
 @scenario_app.command("list")
 def scenario_list() -> None:
     """List the bundled scenarios."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
     for name in bundled_names():
-        sc = load_scenario(name)
-        console.print(f"[bold]{name:<16}[/] {sc.description}")
+        grid.add_row(name, Text(load_scenario(name).description))
+    console.print(grid)
 
 
 @scenario_app.command("show")
