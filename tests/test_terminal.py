@@ -106,13 +106,13 @@ def test_compare_output_fits_80_columns_and_keeps_scenario_names_whole(tmp_path,
 
 def test_sweep_names_long_points_by_number_with_a_legend(tmp_path, terminal):
     terminal(WIDTH)
-    res = CliRunner().invoke(app, ["sweep", "baseline", "--vary", "customs.scanners=3,6", "--vary",
-                                   "terminals.apmt.cranes=8,10", "-r", "2", "--years", "0.02",
-                                   "--out", str(tmp_path / "sw"), "--no-report"])
+    res = CliRunner().invoke(app, ["sweep", "baseline", "--vary", "customs.scanners=3,6", "-r", "2",
+                                   "--years", "0.02", "--out", str(tmp_path / "sw"), "--no-report"])
     assert res.exit_code == 0, res.output
     assert_fits(res.output)
-    assert "#3 = baseline[customs.scanners=6,terminals.apmt.cranes=10]" in res.output
-    assert re.search(r"^  #3 ", res.output, flags=re.M)
+    assert "#0 = baseline[customs.scanners=3]  (base)" in res.output
+    assert "#1 = baseline[customs.scanners=6]" in res.output
+    assert re.search(r"^  #1 ", res.output, flags=re.M) and "base: #0" in res.output
 
 
 def test_scenario_list_wraps_descriptions_beside_whole_names(terminal):
