@@ -3,11 +3,16 @@ every name is documented with its unit in the README's KPI glossary)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from callao.results import hourly_mean, values
 from callao.scenario import FLOWS
+from callao.tables import hourly_mean, values
+
+if TYPE_CHECKING:  # for the annotations only: results imports this module
+    from callao.results import Results
 
 HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("teu_total", "Throughput", "{:,.0f} TEU"),
@@ -40,7 +45,7 @@ def _pct(x, q: float) -> float:
     return float(np.percentile(x, q)) if x.size else float("nan")
 
 
-def compute_kpis(r) -> dict[str, float]:
+def compute_kpis(r: Results) -> dict[str, float]:
     """All KPIs of a :class:`~callao.results.Results`. Waiting-time KPIs exclude calls arriving in
     the warm-up; counts and throughput cover the whole horizon."""
     sc, v, H = r.scenario, r.vessels, r.horizon_h
@@ -87,7 +92,7 @@ def compute_kpis(r) -> dict[str, float]:
     return k
 
 
-def _backlog(r) -> dict[str, float]:
+def _backlog(r: Results) -> dict[str, float]:
     """Vessels waiting at the home port's anchorage, and how long the worst closure took to clear:
     days from its end until the queue is back to its median level before the closure."""
     sc, v, H = r.scenario, r.vessels, r.horizon_h
@@ -109,7 +114,7 @@ def _backlog(r) -> dict[str, float]:
     return k
 
 
-def _container_kpis(r) -> dict[str, float]:
+def _container_kpis(r: Results) -> dict[str, float]:
     sc, c, H = r.scenario, r.containers, r.horizon_h
     k: dict[str, float] = {}
     teu = c["teu"].to_numpy(float)

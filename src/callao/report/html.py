@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from html import escape
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from plotly.offline import get_plotlyjs
 from callao.report.plots import Section, sections
 from callao.kpis import HEADLINE
 from callao.results import Results
+from callao.tables import atomic_write
 
 STATUS_COLOURS = (("ok", "#2a9d5c"), ("off", "#c0392b"), ("indicative", "#d4a017"))
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": "hover",
@@ -51,15 +50,7 @@ def write_report(results: Results, path: str | Path, calibration: list[dict] | N
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     page = render(results, calibration)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda p: p.write_text(page, encoding="utf-8"))
     return path
 
 

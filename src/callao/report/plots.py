@@ -10,8 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from callao.results import Results, values
+from callao.results import Results
 from callao.scenario import FLOWS
+from callao.tables import values
 
 PALETTE = ("#1f6fb2", "#e07b24", "#2a9d5c", "#8e44ad", "#c0392b", "#7f8c8d", "#b8860b", "#17becf")
 CHANNEL_COLOURS = (("green", "#2a9d5c"), ("orange", "#f39c12"), ("red", "#c0392b"))

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from callao.results import hourly_mean
+from callao.tables import hourly_mean
 from callao.web.geo import HOME_PORT, bay, features
 from callao.web.positions import active_closures, hull_segments, naval_positions, vessel_positions
 from callao.web.store import RunData
