@@ -23,7 +23,8 @@ def store(tmp_path_factory, short_results):
 
 
 def _texts(fig) -> str:
-    return " ".join(str(t.text) for t in fig.data if getattr(t, "text", None) is not None)
+    return " ".join([str(t.text) for t in fig.data if getattr(t, "text", None) is not None]
+                    + [str(a.text) for a in fig.layout.annotations])
 
 
 def test_map_names_the_terminals_and_shows_ships(store):
@@ -37,6 +38,25 @@ def test_map_names_the_terminals_and_shows_ships(store):
     assert "xaxis2" not in fig.layout.to_plotly_json()
     harbour = figures.map_figure(r, 20.0, "harbour")
     assert harbour.layout.xaxis.range[0] > fig.layout.xaxis.range[0]
+
+
+def test_labels_stay_clear_of_ships_and_the_channel(store):
+    """The anchorage's name sits above the area (ships wait inside it), terminal names on the land
+    side of their quays (ships berth on the sea side, to the west), the entrance's below-left of it
+    (the channel runs up-left and down-right from it)."""
+    from callao.web.positions import vessel_positions
+
+    r = store.load("callao").results
+    fig = figures.map_figure(r, 20.0)
+    labels = {a.text: a for a in fig.layout.annotations}
+    anchorage = labels["Anchorage"]
+    waiting = vessel_positions(r.vessels, 20.0, figures.bay(figures.geometry_key(r)))
+    waiting = waiting[waiting["state"] == "waiting"]
+    assert anchorage.yanchor == "bottom" and (waiting["lat"] < anchorage.y).all()
+    for name in ("DP World Callao (Muelle Sur)", "APM Terminals Callao (Muelle Norte)"):
+        assert labels[name].xanchor == "left" and labels[name].xshift >= 10
+    entrance = next(a for a in fig.layout.annotations if a.text.startswith("Entrance"))
+    assert entrance.xanchor == "right" and entrance.yanchor == "top"
 
 
 def test_chancay_inset_and_closure(store):

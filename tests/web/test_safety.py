@@ -32,6 +32,7 @@ def _callback(app, marker: str, values: dict) -> dict:
     key = next(k for k in app.callback_map if marker in k)
     spec = app.callback_map[key]
     outputs = [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]} for o in key.strip(".").split("...")]
+    outputs = outputs if key.startswith("..") else outputs[0]
     body = {"output": key, "outputs": outputs, "changedPropIds": [f"{i['id']}.{i['property']}" for i in spec["inputs"][:1]]}
     for part in ("inputs", "state"):
         body[part] = [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in spec[part]]
@@ -174,7 +175,8 @@ def test_callback_body_with_wrong_inputs_or_bad_json_is_400(tree):
     client = app.server.test_client()
     body = _callback(app, "kpi-cards.children", {"run-select.value": "good"})
     for broken in ({**body, "inputs": [{"id": "other", "property": "value", "value": 1}]},
-                   {**body, "inputs": "run-select"}, {**body, "outputs": None},
+                   {**body, "inputs": "run-select"}, {**body, "outputs": None}, {**body, "outputs": {}},
+                   {**body, "outputs": body["outputs"][:2]},
                    {**body, "changedPropIds": [1]}):
         resp = client.post(DASH, json=broken)
         assert resp.status_code == 400 and resp.get_json()["error"].startswith("callback body"), broken

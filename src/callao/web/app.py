@@ -149,9 +149,10 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0, hosts: s
                               style={"width": "150px"}),
                 ], className="controls"),
                 html.Div([html.Span("view", className="muted"),
+                          html.Button("ships", id="view-ships", n_clicks=0, className="btn"),
                           html.Button("whole bay", id="view-bay", n_clicks=0, className="btn"),
                           html.Button("harbour", id="view-harbour", n_clicks=0, className="btn"),
-                          dcc.Store(id="map-view", data="harbour")], className="controls"),
+                          dcc.Store(id="map-view", data="ships")], className="controls"),
                 html.Div([html.Span("speed", className="muted"),
                           dcc.RadioItems(id="speed", value="6", inline=True,
                                          options=[{"label": f" {k} h/tick ", "value": k} for k in SPEEDS])],
@@ -264,10 +265,11 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0, hosts: s
         return not playing, "⏸ pause" if playing else "▶ play"
 
     # --- map ------------------------------------------------------------------------------------
-    @callback(Output("map-view", "data"), Input("view-bay", "n_clicks"), Input("view-harbour", "n_clicks"),
+    @callback(Output("map-view", "data"), Input("view-ships", "n_clicks"), Input("view-bay", "n_clicks"),
+              Input("view-harbour", "n_clicks"),
                   prevent_initial_call=True)
-    def _view(_a, _b):
-        return "harbour" if ctx.triggered_id == "view-harbour" else "bay"
+    def _view(_a, _b, _c):
+        return str(ctx.triggered_id).removeprefix("view-") if ctx.triggered_id else "ships"
 
     @callback(Output("bay-map", "figure"), Output("map-status", "children"), Output("closure-banner", "children"),
                   Output("closure-banner", "className"),
@@ -279,7 +281,7 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0, hosts: s
         run, error = _load(run_id)
         r = run.results if run is not None else None
         t = _hour(t) or 0.0
-        fig = figures.map_figure(r, t, view if isinstance(view, str) and view in figures.VIEWS else "harbour")
+        fig = figures.map_figure(r, t, view if isinstance(view, str) and view in figures.VIEWS else "ships")
         if r is None:
             return fig, error or "no run selected", "", "banner hidden"
         geo = bay(figures.geometry_key(r))

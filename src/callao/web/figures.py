@@ -24,7 +24,9 @@ STATE_STYLE = {  # state: (legend name, colour, symbol)
 NAVAL_STYLE = ("naval movement", "#222222", "diamond-wide")
 MAIN_VIEW = {"lon": (-77.262, -77.100), "lat": (-12.118, -11.998)}
 HARBOUR_VIEW = {"lon": (-77.180, -77.132), "lat": (-12.070, -12.030)}
-VIEWS = {"bay": MAIN_VIEW, "harbour": HARBOUR_VIEW}
+SHIPS_VIEW = {"lon": (-77.222, -77.128), "lat": (-12.068, -11.998)}
+"""Where the home port's ships can be: the anchorage, the channel and the quays (the first view)."""
+VIEWS = {"ships": SHIPS_VIEW, "bay": MAIN_VIEW, "harbour": HARBOUR_VIEW}
 CHANCAY_VIEW = {"lon": (-77.330, -77.235), "lat": (-11.615, -11.550)}
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
 
@@ -70,28 +72,40 @@ def _static_traces(port: str, suffix: str, closed: bool) -> list[go.Scatter]:
         traces.append(go.Scatter(x=x, y=y, mode="lines", name=name, showlegend=False, hoverinfo="text",
                                  hovertext=hover, hoveron="fills+points" if "fill" in style[p["kind"]] else "points",
                                  **style[p["kind"]], **ax))
-    # labels as SVG text
-    pos = {"quay": "middle right", "island": "middle center", "peninsula": "bottom center",
-           "anchorage": "top center", "naval_base": "middle left", "entrance": "top left", "port": "middle right"}
-    labels = []
+    return traces
+
+
+LABEL_PLACES = {  # kind: (xanchor, yanchor, xshift px, yshift px), away from where ships are drawn
+    "quay": ("left", "middle", 16, 0),  # on land: ships berth on the sea side (west)
+    "island": ("center", "middle", 0, 0),
+    "peninsula": ("center", "top", 0, -4),
+    "anchorage": ("center", "bottom", 0, 4),  # above the area, not among the waiting ships
+    "naval_base": ("right", "middle", -12, 0),
+    "entrance": ("right", "top", -10, -8),  # below-left: clear of the channel line
+}
+POSITIONS = {"top left": ("right", "bottom"), "top right": ("left", "bottom"), "bottom left": ("right", "top"),
+             "bottom right": ("left", "top"), "middle left": ("right", "middle"), "middle right": ("left", "middle"),
+             "top center": ("center", "bottom"), "bottom center": ("center", "top"), "middle center": ("center", "middle")}
+
+
+def _labels(port: str, suffix: str) -> list[dict]:
+    """Names on the map as annotations, offset in pixels (the same at every zoom)."""
+    out = []
     for f in features(port=port):
         p = f["properties"]
-        if p.get("kind") not in ("quay", "island", "peninsula", "anchorage", "naval_base", "entrance", "port"):
-            continue
-        if p.get("kind") == "port":
-            continue
-        if p.get("kind") == "island" and p.get("name") == "El Frontón":
+        kind = p.get("kind")
+        if kind not in LABEL_PLACES or (kind == "island" and p.get("name") == "El Frontón"):
             continue
         x, y = _ring(f)
-        labels.append((p.get("label_position", pos[p["kind"]]), p.get("label", p.get("name", "")), float(np.mean(x[:-1] if len(x) > 2 else x)),
-                       float(np.mean(y[:-1] if len(y) > 2 else y))))
-    nudge = {"middle right": 0.0035, "middle left": -0.004}
-    if labels:
-        traces.append(go.Scatter(
-            x=[lx + nudge.get(k, 0.0) for k, _, lx, _ in labels], y=[ly for *_, ly in labels],
-            mode="text", text=[n for _, n, _, _ in labels], textposition=[k for k, *_ in labels],
-            textfont=dict(size=11, color="#222"), hoverinfo="skip", showlegend=False, name="labels", **ax))
-    return traces
+        xs, ys = np.asarray(x[:-1] if len(x) > 2 else x, float), np.asarray(y[:-1] if len(y) > 2 else y, float)
+        xanchor, yanchor, dx, dy = LABEL_PLACES[kind]
+        if "label_position" in p:
+            xanchor, yanchor = POSITIONS.get(p["label_position"], (xanchor, yanchor))
+        ly = float(ys.max()) if kind == "anchorage" else float(ys.mean())
+        out.append(dict(x=float(xs.mean()), y=ly, xref=f"x{suffix}", yref=f"y{suffix}", text=p.get("label", p.get("name", "")),
+                        showarrow=False, xanchor=xanchor, yanchor=yanchor, xshift=dx, yshift=dy,
+                        font=dict(size=11, color="#222"), name=f"label-{kind}"))
+    return out
 
 
 def _vessel_traces(v: pd.DataFrame, suffix: str, legend: bool, geo=None) -> list[go.Scatter]:
@@ -117,9 +131,10 @@ def _vessel_traces(v: pd.DataFrame, suffix: str, legend: bool, geo=None) -> list
     return out
 
 
-def map_figure(run: Results | None, t: float, view: str = "bay") -> go.Figure:
+def map_figure(run: Results | None, t: float, view: str = "ships") -> go.Figure:
     """The bay at time ``t`` (hours): geography, vessels by state, naval movements, closures.
-    ``view``: "bay" (the whole bay) or "harbour" (zoomed on the terminals)."""
+    ``view``: "ships" (anchorage to quays: every ship), "bay" (the whole bay) or "harbour"
+    (zoomed on the terminals)."""
     fig = go.Figure()
     ports = run.scenario.port_names if run is not None else [HOME_PORT]
     show_chancay = "chancay" in ports
@@ -182,6 +197,8 @@ def map_figure(run: Results | None, t: float, view: str = "bay") -> go.Figure:
                            showarrow=False, xanchor="left", yanchor="top", font=dict(size=11),
                            bgcolor="rgba(255,255,255,0.8)")
     fig.update_layout(**layout)
+    for label in _labels(HOME_PORT, "") + (_labels("chancay", "2") if show_chancay else []):
+        fig.add_annotation(**label)
     return fig
 
 

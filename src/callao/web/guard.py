@@ -147,8 +147,11 @@ class Guard:
             have = [(x["id"], x["property"]) for x in given]
             if have != want:
                 return _error(400, f"callback body: '{part}' {have[:6]} do not match the callback's {want}")
-        if not isinstance(body.get("outputs"), (dict, list)):
-            return _error(400, "callback body: 'outputs' missing; expected the callback's outputs")
+        n_out = len(output.strip(".").split("...")) if output.startswith("..") else 1
+        outputs = body.get("outputs")
+        if not (isinstance(outputs, dict) if n_out == 1 else isinstance(outputs, list) and len(outputs) == n_out):
+            return _error(400, f"callback body: 'outputs' must be {'an object' if n_out == 1 else f'a list of {n_out}'} "
+                               "as the callback declares")
         changed = body.get("changedPropIds", [])
         if not isinstance(changed, list) or not all(isinstance(x, str) for x in changed):
             return _error(400, "callback body: 'changedPropIds' must be a list of strings")

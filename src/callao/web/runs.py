@@ -185,11 +185,15 @@ class Run:
     folder: Path
     results: Results
     _built: dict = field(default_factory=dict)
+    _locks: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def once(self, what: str, build: Callable[[Results], Any]) -> Any:
-        """``build(results)``, computed on the first call for ``what`` and kept with the run."""
+        """``build(results)``, computed on the first call for ``what`` and kept with the run (one
+        lock per ``what``: a slow build does not hold up the others)."""
         with self._lock:
+            lock = self._locks.setdefault(what, threading.Lock())
+        with lock:
             if what not in self._built:
                 self._built[what] = build(self.results)
             return self._built[what]
