@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -46,7 +47,13 @@ def _axes(suffix: str) -> dict:
     return {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
 
 
-def _static_traces(port: str, suffix: str, closed: bool) -> list[go.Scatter]:
+@functools.lru_cache(maxsize=16)
+def _static_traces(port: str, suffix: str, closed: bool) -> tuple[dict, ...]:
+    """The geography of a port as plain trace dicts, built and validated once."""
+    return tuple({**t.to_plotly_json(), "showlegend": False} for t in _geography(port, suffix, closed))
+
+
+def _geography(port: str, suffix: str, closed: bool) -> list[go.Scatter]:
     ax = _axes(suffix)
     traces: list[go.Scatter] = []
     style = {
@@ -108,13 +115,13 @@ def _labels(port: str, suffix: str) -> list[dict]:
     return out
 
 
-def _vessel_traces(v: pd.DataFrame, suffix: str, legend: bool, geo=None) -> list[go.Scatter]:
+def _vessel_traces(v: pd.DataFrame, suffix: str, legend: bool, geo=None) -> list[dict]:
     ax = _axes(suffix)
     out = []
     if geo is not None:  # berthed ships drawn to length along the quay, under their markers
         hx, hy = hull_segments(v, geo)
-        out.append(go.Scatter(x=hx, y=hy, mode="lines", name="hulls", showlegend=False, hoverinfo="skip",
-                              line=dict(color="rgba(26,152,80,0.55)", width=7), uid=f"hulls{suffix}", **ax))
+        out.append(dict(type="scatter", x=hx, y=hy, mode="lines", name="hulls", showlegend=False, hoverinfo="skip",
+                        line=dict(color="rgba(26,152,80,0.55)", width=7), uid=f"hulls{suffix}", **ax))
     groups = {"waiting": v["state"] == "waiting", "channel": v["state"].isin(["inbound", "outbound"]),
               "berthed": v["state"] == "berthed"}
     for key, mask in groups.items():
@@ -122,29 +129,27 @@ def _vessel_traces(v: pd.DataFrame, suffix: str, legend: bool, geo=None) -> list
         s = v[mask]
         text = [f"vessel {int(i)} · {c}<br>{st} · {t}" for i, c, st, t in zip(
             s["vessel_id"], s.get("vessel_class", pd.Series([""] * len(s))), s["state"], s["terminal"])]
-        size = np.clip(s["loa_m"].to_numpy(float) / 30.0, 7, 14) if "loa_m" in s else 9
-        out.append(go.Scatter(x=s["lon"].astype(float).tolist(), y=s["lat"].astype(float).tolist(), mode="markers", name=name, legendgroup=key,
-                              showlegend=legend, text=text, hoverinfo="text",
-                              customdata=s["vessel_id"].astype(int).tolist(),
-                              marker=dict(color=colour, symbol=symbol, size=size,
-                                          line=dict(color="white", width=1)), uid=f"vessels-{key}{suffix}", **ax))
+        size = np.clip(s["loa_m"].to_numpy(float) / 30.0, 7, 14).tolist() if "loa_m" in s else 9
+        out.append(dict(type="scatter", x=s["lon"].astype(float).tolist(), y=s["lat"].astype(float).tolist(),
+                        mode="markers", name=name, legendgroup=key, showlegend=legend, text=text, hoverinfo="text",
+                        customdata=s["vessel_id"].astype(int).tolist(),
+                        marker=dict(color=colour, symbol=symbol, size=size, line=dict(color="white", width=1)),
+                        uid=f"vessels-{key}{suffix}", **ax))
     return out
 
 
 def map_figure(run: Results | None, t: float, view: str = "ships") -> go.Figure:
     """The bay at time ``t`` (hours): geography, vessels by state, naval movements, closures.
     ``view``: "ships" (anchorage to quays: every ship), "bay" (the whole bay) or "harbour"
-    (zoomed on the terminals)."""
-    fig = go.Figure()
+    (zoomed on the terminals). Drawn at every tick of the time slider, so it is assembled from
+    plain dicts (the geography built once) without plotly's validation."""
     ports = run.scenario.port_names if run is not None else [HOME_PORT]
     show_chancay = "chancay" in ports
     closures = active_closures(run.closures, t) if run is not None else pd.DataFrame(columns=["port"])
     closed = set(closures["port"].astype(str)) if len(closures) else set()
-    for tr in _static_traces(HOME_PORT, "", HOME_PORT in closed):
-        fig.add_trace(tr)
+    data: list[dict] = list(_static_traces(HOME_PORT, "", HOME_PORT in closed))
     if show_chancay:
-        for tr in _static_traces("chancay", "2", "chancay" in closed):
-            fig.add_trace(tr)
+        data += _static_traces("chancay", "2", "chancay" in closed)
     if run is not None:
         geo = bay(geometry_key(run))
         pos = vessel_positions(run.vessels, t, geo)
@@ -153,23 +158,19 @@ def map_figure(run: Results | None, t: float, view: str = "ships") -> go.Figure:
         pos = pd.DataFrame(columns=["vessel_id", "state", "lon", "lat", "terminal", "port"])
         nav = pd.DataFrame(columns=["port", "lon", "lat", "start_h", "end_h"])
     home = pos["port"] != "chancay"
-    for tr in _vessel_traces(pos[home], "", True, geo if run is not None else None):
-        fig.add_trace(tr)
+    data += _vessel_traces(pos[home], "", False, geo if run is not None else None)
     name, colour, symbol = NAVAL_STYLE
     for suffix, sel in (("", nav["port"] != "chancay"), ("2", nav["port"] == "chancay")):
         if suffix == "2" and not show_chancay:
             continue
         n = nav[sel]
-        fig.add_trace(go.Scatter(x=n["lon"].astype(float).tolist(), y=n["lat"].astype(float).tolist(),
-                                 mode="markers", name=name, legendgroup="naval",
-                                 showlegend=suffix == "", hoverinfo="text",
-                                 text=[f"naval movement {a:.1f}–{b:.1f} h" for a, b in zip(n["start_h"], n["end_h"])],
-                                 marker=dict(color=colour, symbol=symbol, size=15, line=dict(color="#f1c40f", width=2)),
-                                 uid=f"naval{suffix}", **_axes(suffix)))
-    fig.update_traces(showlegend=False)
+        data.append(dict(type="scatter", x=n["lon"].astype(float).tolist(), y=n["lat"].astype(float).tolist(),
+                         mode="markers", name=name, legendgroup="naval", showlegend=False, hoverinfo="text",
+                         text=[f"naval movement {a:.1f}–{b:.1f} h" for a, b in zip(n["start_h"], n["end_h"])],
+                         marker=dict(color=colour, symbol=symbol, size=15, line=dict(color="#f1c40f", width=2)),
+                         uid=f"naval{suffix}", **_axes(suffix)))
     if show_chancay:
-        for tr in _vessel_traces(pos[~home], "2", False, geo if run is not None else None):
-            fig.add_trace(tr)
+        data += _vessel_traces(pos[~home], "2", False, geo if run is not None else None)
     cos = math.cos(math.radians(12.05))
     layout = dict(
         margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor=SEA, paper_bgcolor="white", height=620,
@@ -183,6 +184,7 @@ def map_figure(run: Results | None, t: float, view: str = "ships") -> go.Figure:
     if closed:
         title += "  —  <span style='color:#c0392b'><b>PORT CLOSED: " + ", ".join(sorted(closed)) + "</b></span>"
     layout["title"] = dict(text=title, x=0.01, font=dict(size=15))
+    annotations = _labels(HOME_PORT, "") + (_labels("chancay", "2") if show_chancay else [])
     if show_chancay:
         cos2 = math.cos(math.radians(11.58))
         layout.update(
@@ -193,13 +195,11 @@ def map_figure(run: Results | None, t: float, view: str = "ships") -> go.Figure:
                         zeroline=False, showticklabels=False, mirror=True, showline=True, linecolor="#333",
                         scaleanchor="x2", scaleratio=1 / cos2, constrain="domain"),
         )
-        fig.add_annotation(text="Chancay (~70 km north of Lima)", xref="x2 domain", yref="y2 domain", x=0.02, y=0.98,
-                           showarrow=False, xanchor="left", yanchor="top", font=dict(size=11),
-                           bgcolor="rgba(255,255,255,0.8)")
-    fig.update_layout(**layout)
-    for label in _labels(HOME_PORT, "") + (_labels("chancay", "2") if show_chancay else []):
-        fig.add_annotation(**label)
-    return fig
+        annotations.append(dict(text="Chancay (~70 km north of Lima)", xref="x2 domain", yref="y2 domain", x=0.02,
+                                y=0.98, showarrow=False, xanchor="left", yanchor="top", font=dict(size=11),
+                                bgcolor="rgba(255,255,255,0.8)"))
+    layout["annotations"] = annotations
+    return go.Figure(data=data, layout=layout, _validate=False)
 
 
 # --- helpers -----------------------------------------------------------------------------------
