@@ -214,3 +214,15 @@ def test_no_import_cycles_between_modules():
 
 def test_the_cycle_detector_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_headline_labels_come_from_the_one_kpi_table():
+    from callao.kpis import HEADLINE, kpi_info
+
+    for name, label, _ in HEADLINE:
+        assert kpi_info(name).label == label, name
+    assert kpi_info("berth_occupancy_apmt", {"apmt": "APM Terminals"}).format(0.561) == "56%"
+    assert kpi_info("anchorage_wait_mean_h").format(20.64) == "20.6 h"
+    assert kpi_info("yard_dwell_empty_in_mean_d").label == "Empty-in dwell (mean)"
+    assert kpi_info("something_new_h").unit == "h"
+    assert kpi_info("detection_rate").format(float("nan")) == "–"

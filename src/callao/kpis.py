@@ -132,8 +132,8 @@ KPI_PATTERNS: tuple[tuple[str, str, str], ...] = (
 )
 """KPIs per terminal or port: (name prefix, label with a {} for the terminal or port, unit)."""
 
-FLOW_NAMES = {"import": "import", "export": "export", "empty_in": "empties in", "empty_out": "empties out",
-              "transship": "transshipment"}
+FLOW_NAMES = {"import": "Import", "export": "Export", "empty_in": "Empty-in", "empty_out": "Empty-out",
+              "transship": "Transshipment"}
 
 
 def kpi_info(name: str, names: dict[str, str] | None = None) -> KpiInfo:
@@ -145,7 +145,7 @@ def kpi_info(name: str, names: dict[str, str] | None = None) -> KpiInfo:
         return KpiInfo(label, unit, unit == "%")
     if name.startswith("yard_dwell_") and name.endswith("_mean_d"):
         flow = name.removeprefix("yard_dwell_").removesuffix("_mean_d")
-        return KpiInfo(f"Yard dwell, {FLOW_NAMES.get(flow, flow)} (mean)", "d")
+        return KpiInfo(f"{FLOW_NAMES.get(flow, flow)} dwell (mean)", "d")
     for prefix, label, unit in KPI_PATTERNS:
         if name.startswith(prefix) and len(name) > len(prefix):
             who = name.removeprefix(prefix)

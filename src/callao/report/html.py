@@ -11,7 +11,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from callao.report.plots import Section, sections
-from callao.kpis import HEADLINE
+from callao.kpis import HEADLINE, display_names, kpi_info
 from callao.results import Results
 from callao.tables import atomic_write
 
@@ -39,7 +39,7 @@ table { border-collapse:collapse; width:100%; font-size:.9rem; }
 th, td { text-align:left; padding:5px 8px; border-bottom:1px solid var(--line); }
 td.num, th.num { text-align:right; font-variant-numeric: tabular-nums; }
 .status { display:inline-block; padding:1px 8px; border-radius:9px; color:#fff; font-size:.8rem; }
-.kpis { columns: 2 420px; column-gap: 32px; }
+.kpis { columns: 1; }
 .kpis table { break-inside:auto; }
 footer { color:var(--mute); font-size:.8rem; margin-top:24px; }
 """
@@ -60,7 +60,7 @@ def render(results: Results, calibration: list[dict] | None = None) -> str:
     if calibration:
         parts.append(_calibration(calibration))
     parts += [_section(s) for s in sections(results)]
-    parts.append(_kpi_table(results.kpis))
+    parts.append(_kpi_table(results.kpis, display_names(results.scenario)))
     title = escape(f"callao report: {results.scenario.name}, seed {results.seed}")
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{title}</title>\n'
@@ -158,10 +158,14 @@ def _section(s: Section) -> str:
     return f'{head}<p class="caption">{escape(s.caption)}</p>{div}</section>'
 
 
-def _kpi_table(kpis: dict[str, float]) -> str:
-    rows = "".join(f'<tr><td><code>{escape(k)}</code></td><td class="num">{fmt_value(v)}</td></tr>'
-                   for k, v in kpis.items())
-    return ('<section id="kpis"><h2>All KPIs</h2><p class="caption">Every KPI of the run, as in kpis.json '
-            "(units in the names: _h hours, _d days, _teu TEU; shares 0-1).</p>"
-            f'<div class="kpis"><table><thead><tr><th>name</th><th class="num">value</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table></div></section>")
+def _kpi_table(kpis: dict[str, float], names: dict[str, str]) -> str:
+    rows = []
+    for k, v in kpis.items():
+        info = kpi_info(k, names)
+        rows.append(f"<tr><td>{escape(info.label)}</td><td><code>{escape(k)}</code></td>"
+                    f'<td class="num">{fmt_value(v)}</td><td class="num">{escape(info.format(v))}</td></tr>')
+    return ('<section id="kpis"><h2>All KPIs</h2><p class="caption">Every KPI of the run: what it is, its name in '
+            "kpis.json (units in the names: _h hours, _d days, _teu TEU; shares 0-1), the value there, and "
+            "the value as shown (shares in %).</p>"
+            '<div class="kpis"><table><thead><tr><th>KPI</th><th>name</th><th class="num">value</th>'
+            f'<th class="num">shown</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>')
