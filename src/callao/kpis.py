@@ -52,8 +52,7 @@ class KpiInfo:
             return "–"
         if self.share:
             return f"{v:.0f}%"
-        digits = 0 if abs(v) >= 100 or (v == int(v) and self.unit in ("", "TEU", "kg", "calls")) else \
-            (1 if abs(v) >= 1 else 2)
+        digits = 0 if abs(v) >= 100 or v == int(v) else (1 if abs(v) >= 1 else 2)
         return f"{v:,.{digits}f}" + (f" {self.unit}" if self.unit else "")
 
     @property
