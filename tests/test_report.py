@@ -132,3 +132,24 @@ def test_write_is_atomic(run, tmp_path, monkeypatch):
 def test_report_creates_missing_folder(run, tmp_path):
     path = write_report(run, tmp_path / "a" / "b" / "report.html")
     assert path.is_file() and re.search(r"Seed 1 ", path.read_text(encoding="utf-8"))
+
+
+
+def test_closure_bands_carry_no_empty_annotation():
+    """A closure band is labelled with its port only when several ports are simulated; it never
+    carries plotly's placeholder "new text"."""
+    import dataclasses
+
+    import pandas as pd
+
+    import callao
+    from callao.report.plots import berth_occupancy
+
+    for name in ("callao", "chancay"):
+        r = callao.simulate(name, seed=2, years=0.03)
+        closures = pd.DataFrame({"port": [r.scenario.port_names[-1]], "start_h": [50.0], "end_h": [80.0],
+                                 "reason": ["swell"]})
+        fig = berth_occupancy(dataclasses.replace(r, closures=closures)).figure
+        assert len(fig.layout.shapes) == 1
+        texts = [a.text for a in fig.layout.annotations]
+        assert texts == ([] if name == "callao" else ["chancay closed"]), texts

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import callao
-from callao.results import hourly_mean
+from callao.tables import hourly_mean
 from callao.scenario import FLOWS, load_scenario
 from callao.sim.queues import fifo_wait
 from callao.sim.waterside import allocate_cranes

@@ -3,11 +3,17 @@ every name is documented with its unit in the README's KPI glossary)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from callao.results import hourly_mean, values
-from callao.scenario import FLOWS
+from callao.scenario import FLOWS, Scenario
+from callao.tables import hourly_mean, values
+
+if TYPE_CHECKING:  # for the annotations only: results imports this module
+    from callao.results import Results
 
 HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("teu_total", "Throughput", "{:,.0f} TEU"),
@@ -22,6 +28,140 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("seized_kg", "Cocaine seized", "{:,.0f} kg"),
 )
 """The KPIs shown first, in the CLI and the report: (name, label, format)."""
+
+@dataclass(frozen=True)
+class KpiInfo:
+    """How a KPI is shown to people: a label, a unit, and whether the value is a share (0-1)
+    shown in per cent. Read by the CLI, the report and the dashboard."""
+
+    label: str
+    unit: str  # "%", "h", "d", "TEU", "kg", ... or "" for a plain count
+    share: bool = False
+
+    def value(self, x: float) -> float:
+        """The value in the unit shown (shares become per cent)."""
+        return 100.0 * x if self.share else x
+
+    def format(self, x: float | None) -> str:
+        """``x`` with its unit, e.g. "12.3 h", "84%", "1,234 TEU"; "–" when missing or not finite."""
+        try:
+            v = self.value(float(x))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return "–"
+        if not np.isfinite(v):
+            return "–"
+        if self.share:
+            return f"{v:.0f}%"
+        digits = 0 if abs(v) >= 100 or v == int(v) else (1 if abs(v) >= 1 else 2)
+        return f"{v:,.{digits}f}" + (f" {self.unit}" if self.unit else "")
+
+    @property
+    def title(self) -> str:
+        """Label with its unit, for axes and table headers: "Anchorage wait (mean), h"."""
+        return f"{self.label}, {self.unit}" if self.unit else self.label
+
+
+KPI_INFO: dict[str, tuple[str, str]] = {
+    "teu_total": ("Throughput", "TEU"),
+    "moves_total": ("Quay moves", ""),
+    "containers_total": ("Containers", ""),
+    "quay_capacity_teu_total": ("Quay capacity at 80% occupancy", "TEU"),
+    "vessel_calls_total": ("Vessel calls", ""),
+    "anchorage_wait_mean_h": ("Anchorage wait (mean)", "h"),
+    "anchorage_wait_p90_h": ("Anchorage wait (90th percentile)", "h"),
+    "berth_wait_mean_h": ("Wait for a berth (mean)", "h"),
+    "berth_time_mean_h": ("Time at berth (mean)", "h"),
+    "turnaround_mean_h": ("Turnaround (mean)", "h"),
+    "berth_productivity_mean_mph": ("Berth productivity (mean)", "moves/h"),
+    "civil_military_encounters": ("Civil-military encounters", ""),
+    "naval_movements": ("Naval movements", ""),
+    "naval_delay_h_total": ("Delay from naval movements", "vessel-h"),
+    "closure_events": ("Port closures", ""),
+    "closure_hours": ("Port closed", "h"),
+    "closure_delay_h_total": ("Delay from closures", "vessel-h"),
+    "anchorage_queue_mean_vessels": ("Ships waiting at anchor (mean)", "ships"),
+    "anchorage_queue_peak_vessels": ("Ships waiting at anchor (peak)", "ships"),
+    "closure_recovery_days_max": ("Longest recovery after a closure", "d"),
+    "diverted_calls": ("Calls diverted to another terminal", ""),
+    "diverted_call_share": ("Calls diverted", "%"),
+    "diverted_teu": ("TEU on diverted calls", "TEU"),
+    "transship_unmatched_moves": ("Transshipment loads without a box", ""),
+    "customs_release_mean_h": ("Customs release (mean)", "h"),
+    "customs_scans": ("Scans", ""),
+    "customs_exams": ("Physical exams", ""),
+    "customs_scan_wait_mean_h": ("Wait for a scanner (mean)", "h"),
+    "customs_exam_wait_mean_h": ("Wait for an exam team (mean)", "h"),
+    "customs_added_dwell_mean_h": ("Inspection delay (mean)", "h"),
+    "scanner_utilisation": ("Scanner utilisation", "%"),
+    "exam_team_utilisation": ("Exam team utilisation", "%"),
+    "export_scans": ("Export scans", ""),
+    "export_exams": ("Export physical exams", ""),
+    "contraband_containers": ("Boxes carrying cocaine", ""),
+    "detection_hits": ("Loaded boxes found", ""),
+    "detection_rate": ("Cocaine loads found", "%"),
+    "seized_kg": ("Cocaine seized", "kg"),
+    "shipped_kg": ("Cocaine shipped", "kg"),
+    "seized_kg_share": ("Cocaine seized, share of shipped", "%"),
+    "inspection_hit_rate": ("Inspections that found cocaine", "%"),
+    "false_positive_rate": ("Clean export boxes inspected", "%"),
+    "export_inspection_added_dwell_mean_h": ("Export inspection delay (mean)", "h"),
+    "exports_customs_late": ("Exports released after loading time", ""),
+    "exports_late_gate": ("Exports gated after loading time", ""),
+    "gate_trucks_per_day_mean": ("Gate trucks per day (mean)", "trucks"),
+    "gate_trucks_peak_hour": ("Gate trucks in the busiest hour", "trucks"),
+    "gate_wait_mean_h": ("Gate wait (mean)", "h"),
+    "gate_wait_p95_h": ("Gate wait (95th percentile)", "h"),
+    "corridor_time_mean_h": ("Gate to Lima (mean)", "h"),
+}
+"""Label and unit of every KPI with a fixed name (unit "%": a share 0-1 shown in per cent)."""
+
+KPI_PATTERNS: tuple[tuple[str, str, str], ...] = (
+    ("anchorage_wait_mean_h_", "Anchorage wait (mean), {}", "h"),
+    ("berth_occupancy_", "Berth occupancy, {}", "%"),
+    ("closure_events_", "Port closures, {}", ""),
+    ("closure_hours_", "Port closed, {}", "h"),
+    ("quay_capacity_teu_", "Quay capacity at 80% occupancy, {}", "TEU"),
+    ("teu_port_", "Throughput, {}", "TEU"),
+    ("teu_", "Throughput, {}", "TEU"),
+    ("vessel_calls_port_", "Vessel calls, {}", ""),
+    ("vessel_calls_", "Vessel calls, {}", ""),
+    ("yard_occupancy_mean_teu_", "Yard stock (mean), {}", "TEU"),
+    ("yard_occupancy_peak_teu_", "Yard stock (peak), {}", "TEU"),
+    ("yard_utilisation_", "Yard utilisation, {}", "%"),
+)
+"""KPIs per terminal or port: (name prefix, label with a {} for the terminal or port, unit)."""
+
+FLOW_NAMES = {"import": "Import", "export": "Export", "empty_in": "Empty-in", "empty_out": "Empty-out",
+              "transship": "Transshipment"}
+
+
+def kpi_info(name: str, names: dict[str, str] | None = None) -> KpiInfo:
+    """How to show the KPI ``name``; ``names`` maps terminal and port names to display names
+    (e.g. ``{"apmt": "APM Terminals Callao"}``). Unknown KPIs get a readable label from their name."""
+    names = names or {}
+    if name in KPI_INFO:
+        label, unit = KPI_INFO[name]
+        return KpiInfo(label, unit, unit == "%")
+    if name.startswith("yard_dwell_") and name.endswith("_mean_d"):
+        flow = name.removeprefix("yard_dwell_").removesuffix("_mean_d")
+        return KpiInfo(f"{FLOW_NAMES.get(flow, flow)} dwell (mean)", "d")
+    for prefix, label, unit in KPI_PATTERNS:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            who = name.removeprefix(prefix)
+            return KpiInfo(label.format(names.get(who, who)), unit, unit == "%")
+    for suffix, unit in (("_h", "h"), ("_d", "d"), ("_kg", "kg"), ("_teu", "TEU")):
+        if name.endswith(suffix):
+            return KpiInfo(name.removesuffix(suffix).replace("_", " ").capitalize(), unit)
+    share = name.endswith(("_share", "_rate", "_utilisation"))
+    return KpiInfo(name.replace("_", " ").capitalize(), "%" if share else "", share)
+
+
+def display_names(scenario: Scenario) -> dict[str, str]:
+    """Terminal and port names of a scenario → the names people know them by."""
+    out = {p: p.capitalize() for p in scenario.port_names}
+    out.update({t.name: t.label or t.name for t in scenario.terminals})
+    return out
+
 
 PLANNING_OCCUPANCY = 0.80
 """Berth occupancy a planner accepts for a multi-berth container quay (the >80% at Callao's Muelle
@@ -40,7 +180,7 @@ def _pct(x, q: float) -> float:
     return float(np.percentile(x, q)) if x.size else float("nan")
 
 
-def compute_kpis(r) -> dict[str, float]:
+def compute_kpis(r: Results) -> dict[str, float]:
     """All KPIs of a :class:`~callao.results.Results`. Waiting-time KPIs exclude calls arriving in
     the warm-up; counts and throughput cover the whole horizon."""
     sc, v, H = r.scenario, r.vessels, r.horizon_h
@@ -87,7 +227,7 @@ def compute_kpis(r) -> dict[str, float]:
     return k
 
 
-def _backlog(r) -> dict[str, float]:
+def _backlog(r: Results) -> dict[str, float]:
     """Vessels waiting at the home port's anchorage, and how long the worst closure took to clear:
     days from its end until the queue is back to its median level before the closure."""
     sc, v, H = r.scenario, r.vessels, r.horizon_h
@@ -109,7 +249,7 @@ def _backlog(r) -> dict[str, float]:
     return k
 
 
-def _container_kpis(r) -> dict[str, float]:
+def _container_kpis(r: Results) -> dict[str, float]:
     sc, c, H = r.scenario, r.containers, r.horizon_h
     k: dict[str, float] = {}
     teu = c["teu"].to_numpy(float)

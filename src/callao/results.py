@@ -3,46 +3,45 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 
+from callao.kpis import compute_kpis
 from callao.scenario import Scenario
+from callao.tables import atomic_write, hourly_mean, write_parquet
+
+NUMBER, TEXT, FLAG = "number", "text", "true/false"
+SCHEMA: dict[str, dict[str, str]] = {
+    "vessels": {
+        "vessel_id": NUMBER, "source": TEXT, "terminal": TEXT, "planned_terminal": TEXT, "port": TEXT,
+        "vessel_class": TEXT, "alternatives": TEXT, "loa_m": NUMBER, "moves": NUMBER, "t_arrival": NUMBER,
+        "t_berth_assigned": NUMBER, "t_channel_in": NUMBER, "t_berth": NUMBER, "t_handling_start": NUMBER,
+        "t_handling_end": NUMBER, "t_unberth": NUMBER, "t_depart": NUMBER, "closure_delay_h": NUMBER,
+        "naval_delay_h": NUMBER, "naval_encounters": NUMBER, "quay_position_m": NUMBER,
+        "n_transship_out": NUMBER, "n_transship_out_actual": NUMBER,
+    },
+    "containers": {
+        "terminal": TEXT, "flow": TEXT, "customs_channel": TEXT, "vessel_in": NUMBER, "vessel_out": NUMBER,
+        "teu": NUMBER, "t_discharge": NUMBER, "t_load": NUMBER, "t_yard_in": NUMBER, "t_yard_out": NUMBER,
+        "t_customs_request": NUMBER, "t_inspection_start": NUMBER, "t_customs_release": NUMBER,
+        "t_gate": NUMBER, "gate_wait_h": NUMBER, "t_lima": NUMBER, "customs_late": FLAG, "late_gate": FLAG,
+    },
+    "closures": {"port": TEXT, "start_h": NUMBER, "end_h": NUMBER},
+    "naval": {"port": TEXT, "start_h": NUMBER, "end_h": NUMBER},
+}
+"""The columns every reader of a run relies on, per table, and their kind (a table may have more)."""
 
 
-def values(column: pd.Series) -> np.ndarray:
-    """A column as a numpy array; categoricals are expanded from their codes (fast)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return np.asarray(column.cat.categories, dtype=object)[column.cat.codes.to_numpy()]
-    return column.to_numpy()
-
-
-def hourly_mean(start: np.ndarray, end: np.ndarray, weight: np.ndarray, n_hours: int) -> np.ndarray:
-    """Average of Σ weight·[start <= t < end] over each hour [h, h+1), h = 0..n_hours-1.
-
-    Exact for intervals with fractional ends; NaN ends count as open (still present)."""
-    start = np.clip(np.nan_to_num(start, nan=np.inf), 0, n_hours)
-    end = np.clip(np.nan_to_num(end, nan=np.inf), 0, n_hours)
-    edges = np.arange(n_hours + 1, dtype=float)
-
-    def integral(t: np.ndarray, w: np.ndarray) -> np.ndarray:  # Σ w·max(0, e - t) at each edge e
-        order = np.argsort(t, kind="stable")
-        t, w = t[order], w[order]
-        k = np.searchsorted(t, edges, side="right")
-        cw = np.concatenate([[0.0], np.cumsum(w)])
-        cwt = np.concatenate([[0.0], np.cumsum(w * t)])
-        return edges * cw[k] - cwt[k]
-
-    g = integral(start, weight) - integral(end, weight)
-    return np.diff(g)
+class ResultsError(ValueError):
+    """A results folder that cannot be read: the message names the file and what was expected."""
 
 
 @dataclass
@@ -63,8 +62,6 @@ class Results:
 
     @cached_property
     def kpis(self) -> dict[str, float]:
-        from callao.kpis import compute_kpis
-
         return compute_kpis(self)
 
     @cached_property
@@ -120,24 +117,96 @@ class Results:
         atomic_write(out / "scenario.json", lambda p: p.write_text(json.dumps(meta, indent=1) + "\n"))
         return out
 
+    @classmethod
+    def read(cls, folder: str | Path) -> Results:
+        """The run written to ``folder`` by :meth:`write`: the same typed :class:`Results` that
+        ``simulate`` returned (scenario validated, tables checked against :data:`SCHEMA`).
 
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Deterministic Parquet: same frame, same bytes (no pandas index, fixed writer options)."""
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    pq.write_table(table, path, compression="zstd", write_statistics=True)
+        Raises :class:`ResultsError` naming the file and what was expected when a file is missing,
+        corrupt, incomplete, or does not lie inside ``folder`` (a symlink resolving outside)."""
+        root = Path(folder)
+        if not root.is_dir():
+            raise ResultsError(f"{root}: not a folder; expected a run's results folder (callao run --out)")
+        root = root.resolve()
+        meta = _read_json(_inside(root, "scenario.json"))
+        if not isinstance(meta, dict) or "scenario" not in meta or "seed" not in meta:
+            raise ResultsError(f"{root / 'scenario.json'}: expected an object with 'seed' and 'scenario' "
+                               "(as written by callao run)")
+        try:
+            scenario = Scenario.model_validate(meta.pop("scenario"))
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+            raise ResultsError(f"{root / 'scenario.json'}: scenario.{where}: {first['msg']} "
+                               f"({e.error_count()} problem(s)); expected a valid scenario") from None
+        seed = meta.pop("seed")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ResultsError(f"{root / 'scenario.json'}: seed {seed!r}; expected a whole number")
+        tables = {name: _read_table(root, name) for name in ("vessels", "closures", "naval")}
+        containers = None
+        if scenario.simulation.containers or (root / "containers.parquet").exists():
+            containers = _read_table(root, "containers")
+            _check_containers(root, containers, scenario, len(tables["vessels"]))
+        return cls(scenario=scenario, seed=seed, vessels=tables["vessels"], containers=containers,
+                   closures=tables["closures"], naval=tables["naval"], meta=meta)
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
-    """Write ``path`` by calling ``write`` on a temporary file in the same folder, then
-    ``os.replace``: a reader sees the old file or the whole new one, never a part. The file is
-    readable by all (0644), like an ordinary file; on any error the temporary file is removed."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+def _inside(root: Path, name: str) -> Path:
+    """``root/name`` if it is a regular file lying inside ``root`` (after resolving symlinks)."""
+    path = root / name
+    if not path.exists() and not path.is_symlink():
+        raise ResultsError(f"{path}: missing; expected the run's {name} (as written by callao run)")
     try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files (and a writer may recreate the file)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise ResultsError(f"{path}: a broken link; expected a file inside {root}") from None
+    if not real.is_relative_to(root):
+        raise ResultsError(f"{path}: refused, it resolves to a file outside the results folder {root}")
+    if not real.is_file():
+        raise ResultsError(f"{path}: not a regular file; expected the run's {name}")
+    return real
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise ResultsError(f"{path}: cannot be read ({type(e).__name__}: {str(e)[:120]}); "
+                           "expected JSON as written by callao run") from None
+
+
+def _read_table(root: Path, name: str) -> pd.DataFrame:
+    """A table checked against :data:`SCHEMA`: every required column present, of the right kind."""
+    path = _inside(root, f"{name}.parquet")
+    try:
+        df = pq.read_table(path).to_pandas()
+    except (OSError, pa.ArrowException, ValueError) as e:
+        raise ResultsError(f"{path}: not a readable Parquet file ({str(e)[:120]}); "
+                           f"expected the run's {name} table") from None
+    for column, kind in SCHEMA[name].items():
+        if column not in df.columns:
+            raise ResultsError(f"{path}: column {column!r} missing; expected columns {list(SCHEMA[name])}")
+        dtype = df[column].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            dtype = dtype.categories.dtype
+        ok = {NUMBER: pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype),
+              FLAG: pd.api.types.is_bool_dtype(dtype),
+              TEXT: pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)}[kind]
+        if not ok:
+            raise ResultsError(f"{path}: column {column!r} has type {dtype}; expected {kind}")
+    return df
+
+
+def _check_containers(root: Path, c: pd.DataFrame, scenario: Scenario, n_vessels: int) -> None:
+    """Container rows point at existing vessels and terminals."""
+    path = root / "containers.parquet"
+    for column in ("vessel_in", "vessel_out"):
+        ids = c[column].to_numpy()
+        if ids.size and (ids.min() < -1 or ids.max() >= n_vessels):
+            raise ResultsError(f"{path}: {column} ranges {ids.min()}..{ids.max()}; expected -1 (none) or a "
+                               f"row of vessels.parquet (0..{n_vessels - 1})")
+    unknown = set(pd.unique(c["terminal"].astype(str))) - {t.name for t in scenario.terminals}
+    if unknown:
+        raise ResultsError(f"{path}: terminal(s) {sorted(unknown)[:5]}; expected one of the scenario's "
+                           f"terminals {[t.name for t in scenario.terminals]}")
+

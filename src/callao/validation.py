@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from callao.results import hourly_mean
+from callao.tables import hourly_mean
 from callao.scenario import Scenario
 from callao.scenario.distributions import Constant, Erlang, Exponential
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from callao.web.app import create_app
-from callao.web.store import Store, WebError
+from callao.web.runs import Store, WebError
 
 SECRET = "TOP-SECRET-NOT-FOR-DOWNLOAD"
 
@@ -149,9 +149,9 @@ def test_malformed_run_requests_are_400(client, body, field):
     assert field in resp.get_json()["error"]
 
 
-def test_non_json_start_request_is_400(client):
+def test_non_json_start_request_is_refused(client):
     resp = client.post("/api/runs", data="years=abc", content_type="application/x-www-form-urlencoded")
-    assert resp.status_code == 400 and resp.is_json
+    assert resp.status_code == 415 and resp.is_json and "form posts are refused" in resp.get_json()["error"]
     resp = client.post("/api/runs", data="[1, 2", content_type="application/json")
     assert resp.status_code == 400 and resp.is_json
 

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from callao.experiments.replications import kpi_columns
-from callao.results import atomic_write
+from callao.tables import atomic_write
 from callao.validation import mean_ci
 
 COLUMNS = ["scenario", "kpi", "mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high", "significant",

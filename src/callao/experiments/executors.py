@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import uuid4
 
-from callao.experiments.replications import ExperimentError
+from callao.experiments.errors import ExperimentError
 
 Outcome = tuple[Any, Any, BaseException | None]
 

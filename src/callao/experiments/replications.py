@@ -30,7 +30,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from callao.results import atomic_write
+from callao.experiments.errors import ExperimentError
+from callao.tables import atomic_write
 from callao.scenario import Scenario, load_scenario
 
 META_COLUMNS = ("scenario", "scenario_hash", "engine", "replication", "seed_entropy", "seed_spawn_key")
@@ -39,11 +40,7 @@ META_COLUMNS = ("scenario", "scenario_hash", "engine", "replication", "seed_entr
 _REPLICATION_FILE = re.compile(r"^(\d+)\.parquet$")
 
 
-class ExperimentError(RuntimeError):
-    """An experiment that cannot run or whose stored results do not fit; the message says why."""
-
-
-ENGINE_SOURCES = ("sim", "scenario", "targeting", "kpis.py", "results.py")
+ENGINE_SOURCES = ("sim", "scenario", "targeting", "kpis.py", "results.py", "tables.py")
 """The parts of the ``callao`` package whose code decides a replication's KPIs."""
 
 

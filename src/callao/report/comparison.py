@@ -176,7 +176,7 @@ def write_comparison_report(table: pd.DataFrame, replications: pd.DataFrame, pat
     per KPI (may be empty: the distribution panels are then left out)."""
     from plotly.offline import get_plotlyjs
 
-    from callao.results import atomic_write
+    from callao.tables import atomic_write
 
     path = Path(path)
     scenarios = list(dict.fromkeys(table["scenario"]))

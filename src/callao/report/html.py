@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from html import escape
 from pathlib import Path
 
@@ -13,8 +11,9 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from callao.report.plots import Section, sections
-from callao.kpis import HEADLINE
+from callao.kpis import HEADLINE, display_names, kpi_info
 from callao.results import Results
+from callao.tables import atomic_write
 
 STATUS_COLOURS = (("ok", "#2a9d5c"), ("off", "#c0392b"), ("indicative", "#d4a017"))
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": "hover",
@@ -40,7 +39,7 @@ table { border-collapse:collapse; width:100%; font-size:.9rem; }
 th, td { text-align:left; padding:5px 8px; border-bottom:1px solid var(--line); }
 td.num, th.num { text-align:right; font-variant-numeric: tabular-nums; }
 .status { display:inline-block; padding:1px 8px; border-radius:9px; color:#fff; font-size:.8rem; }
-.kpis { columns: 2 420px; column-gap: 32px; }
+.kpis { columns: 1; }
 .kpis table { break-inside:auto; }
 footer { color:var(--mute); font-size:.8rem; margin-top:24px; }
 """
@@ -51,15 +50,7 @@ def write_report(results: Results, path: str | Path, calibration: list[dict] | N
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     page = render(results, calibration)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda p: p.write_text(page, encoding="utf-8"))
     return path
 
 
@@ -69,7 +60,7 @@ def render(results: Results, calibration: list[dict] | None = None) -> str:
     if calibration:
         parts.append(_calibration(calibration))
     parts += [_section(s) for s in sections(results)]
-    parts.append(_kpi_table(results.kpis))
+    parts.append(_kpi_table(results.kpis, display_names(results.scenario)))
     title = escape(f"callao report: {results.scenario.name}, seed {results.seed}")
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{title}</title>\n'
@@ -167,10 +158,14 @@ def _section(s: Section) -> str:
     return f'{head}<p class="caption">{escape(s.caption)}</p>{div}</section>'
 
 
-def _kpi_table(kpis: dict[str, float]) -> str:
-    rows = "".join(f'<tr><td><code>{escape(k)}</code></td><td class="num">{fmt_value(v)}</td></tr>'
-                   for k, v in kpis.items())
-    return ('<section id="kpis"><h2>All KPIs</h2><p class="caption">Every KPI of the run, as in kpis.json '
-            "(units in the names: _h hours, _d days, _teu TEU; shares 0-1).</p>"
-            f'<div class="kpis"><table><thead><tr><th>name</th><th class="num">value</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table></div></section>")
+def _kpi_table(kpis: dict[str, float], names: dict[str, str]) -> str:
+    rows = []
+    for k, v in kpis.items():
+        info = kpi_info(k, names)
+        rows.append(f"<tr><td>{escape(info.label)}</td><td><code>{escape(k)}</code></td>"
+                    f'<td class="num">{fmt_value(v)}</td><td class="num">{escape(info.format(v))}</td></tr>')
+    return ('<section id="kpis"><h2>All KPIs</h2><p class="caption">Every KPI of the run: what it is, its name in '
+            "kpis.json (units in the names: _h hours, _d days, _teu TEU; shares 0-1), the value there, and "
+            "the value as shown (shares in %).</p>"
+            '<div class="kpis"><table><thead><tr><th>KPI</th><th>name</th><th class="num">value</th>'
+            f'<th class="num">shown</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>')

@@ -10,8 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from callao.results import Results, values
+from callao.results import Results
 from callao.scenario import FLOWS
+from callao.tables import values
 
 PALETTE = ("#1f6fb2", "#e07b24", "#2a9d5c", "#8e44ad", "#c0392b", "#7f8c8d", "#b8860b", "#17becf")
 CHANNEL_COLOURS = (("green", "#2a9d5c"), ("orange", "#f39c12"), ("red", "#c0392b"))
@@ -89,9 +90,10 @@ def berth_occupancy(r: Results) -> Section:
                                  hovertemplate="day %{x}: %{y:.0f}% (7-day mean)<extra>" + name + "</extra>"))
     multi_port = len(r.scenario.port_names) > 1
     for start, end, port in _closure_windows(r):
+        label = dict(annotation_text=f"{port} closed", annotation_position="top left",
+                     annotation_font=dict(size=10, color="#c0392b")) if multi_port else {}
         fig.add_vrect(x0=start / 24, x1=end / 24, fillcolor="#c0392b", opacity=0.2, line_width=0, layer="below",
-                      annotation_text=f"{port} closed" if multi_port else None, annotation_position="top left",
-                      annotation_font=dict(size=10, color="#c0392b"))
+                      **label)  # no annotation at all with one port (plotly would write "new text")
     _layout(fig, "day of the run", "quay length occupied, %")
     fig.update_yaxes(range=[0, 100])
     return Section("berth-occupancy", "Berth occupancy per terminal",

@@ -103,10 +103,15 @@ def validate(data: dict[str, Any], source: str = "scenario") -> Scenario:
 def load_scenario(name_or_path: str | Path = "callao", **overrides: Any) -> Scenario:
     """Load a bundled scenario by name (default: the Port of Callao) or a TOML file by path.
 
-    Keyword ``overrides`` are merged on top, e.g. ``load_scenario(simulation={"years": 2})``.
+    Keyword ``overrides`` are merged on top, e.g. ``load_scenario(simulation={"years": 2})``; a
+    :class:`Scenario` passed in gets them too (a new, validated scenario); an override naming no
+    field of the scenario is a :class:`ScenarioError`, never silently dropped.
     """
     if isinstance(name_or_path, Scenario):
-        return name_or_path
+        if not overrides:
+            return name_or_path
+        data = merge(name_or_path.model_dump(mode="json", by_alias=True), overrides)
+        return validate(data, source=f"{name_or_path.name} with overrides")
     path = resolve_path(name_or_path)
     data = merge(read_toml(path), overrides) if overrides else read_toml(path)
     return validate(data, source=path.name)

@@ -470,7 +470,11 @@ class Scenario(Section):
         return self.gate.corridor_h if own is None else own
 
     def terminal(self, name: str) -> Terminal:
-        return next(t for t in self.terminals if t.name == name)
+        """The terminal called ``name``; a :class:`KeyError` naming the known ones otherwise."""
+        for t in self.terminals:
+            if t.name == name:
+                return t
+        raise KeyError(f"terminal {name!r}: expected one of {[t.name for t in self.terminals]}")
 
     def vessel_class(self, name: str) -> VesselClass:
         return next(c for c in self.vessel_classes if c.name == name)

@@ -26,10 +26,9 @@ import pandas as pd
 
 from callao.scenario.model import Targeting
 from callao.targeting.selection import select_for_inspection
-from callao.targeting.synthetic import (
-    EXPORT_COMMODITIES, PORTS, REGION_PULL, ContrabandParams, SmugglerState, detection_rates,
-    draw_contraband,
-)
+from callao.targeting.profile import profile_score
+from callao.targeting.reference import EXPORT_COMMODITIES, PORTS, REGION_PULL
+from callao.targeting.smugglers import ContrabandParams, SmugglerState, detection_rates, draw_contraband
 
 START_DATE = pd.Timestamp("2024-01-01")
 """Calendar date of hour 0 of a run (for declaration dates)."""
@@ -41,10 +40,6 @@ EXTRA_PORTS = {  # destinations of the bundled scenario that the synthetic table
     "Houston": ("USHOU", "US", "north_america"),
 }
 PORT_TABLE = {p.name: (p.locode, p.country, p.region) for p in PORTS} | EXTRA_PORTS
-RISKY_GOODS = {"fresh asparagus", "canned asparagus", "coffee", "avocado", "passion-fruit juice",
-               "scrap metal", "canned mackerel"}
-"""Concealment goods in the seizure record (facts §6), used by the ``profile`` rule."""
-
 N_EXPORTERS_PER_COMMODITY = 80
 N_DECLARANTS = 120
 N_BUYERS = 3000
@@ -122,15 +117,6 @@ def declare_exports(commodity: np.ndarray, destination: np.ndarray, reefer: np.n
         "exporter_type": _labelled(front.astype(np.int8), ["established", "front"]),
         "day": day,
     })
-
-
-def profile_score(decl: pd.DataFrame, prior_shipments: np.ndarray) -> np.ndarray:
-    """The rule-based profile: Europe-bound ×3, a known concealment good ×2, a new exporter
-    (fewer than 5 earlier shipments) ×2."""
-    europe = pd.Series(decl["destination_port"]).map({v[0]: v[2] for v in PORT_TABLE.values()}).eq("europe")
-    goods = decl["commodity"].isin(RISKY_GOODS).to_numpy()
-    return (np.where(europe.to_numpy(), 3.0, 1.0) * np.where(goods, 2.0, 1.0)
-            * np.where(prior_shipments < 5, 2.0, 1.0))
 
 
 def _initial_state() -> SmugglerState:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from callao.scenario import Scenario
 from callao.scenario.model import Channels
-from callao.results import values
+from callao.tables import values
 from callao.sim.inspection import target_exports
 from callao.sim.queues import fifo_wait
 from callao.sim.streams import Streams

@@ -4,8 +4,10 @@ Declarations (:mod:`~callao.targeting.schema`, :mod:`~callao.targeting.io`) →
 features and risk model (:mod:`~callao.targeting.features`, :mod:`~callao.targeting.model`) →
 selection under capacity (:mod:`~callao.targeting.selection`) → reasons
 (:mod:`~callao.targeting.explain`) → metrics and the weekly protocol
-(:mod:`~callao.targeting.metrics`, :mod:`~callao.targeting.protocol`); synthetic Callao data and
-adaptive smugglers in :mod:`~callao.targeting.synthetic`; the CLI in :mod:`~callao.targeting.cli`.
+(:mod:`~callao.targeting.metrics`, :mod:`~callao.targeting.protocol`); the trade's reference tables
+(:mod:`~callao.targeting.reference`), the adaptive smugglers (:mod:`~callao.targeting.smugglers`),
+the rule-based profile (:mod:`~callao.targeting.profile`, shared with the twin's customs stage),
+synthetic Callao data (:mod:`~callao.targeting.synthetic`); the CLI in :mod:`~callao.targeting.cli`.
 """
 
 from callao.targeting.io import LoadResult, load_frame, read_declarations, write_table

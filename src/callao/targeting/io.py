@@ -53,7 +53,7 @@ def read_declarations(path: str | Path, source_format: str | None = None) -> Loa
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     """Write CSV or Parquet, chosen by the file extension, atomically (a temporary file, then a
     rename: a reader never sees half a file); creates the parent folder."""
-    from callao.results import atomic_write
+    from callao.tables import atomic_write
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,63 +7,65 @@ Everything it needs ships with Dash and this package (no CDN, no map tiles): it 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import dash
+import plotly.io as pio
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
-from flask import jsonify, request, send_file
+from flask import g, jsonify, request, send_file
 
+from callao.kpis import HEADLINE, display_names, kpi_info
+from callao.report.plots import sections
+from callao.results import Results
 from callao.web import figures
+from callao.web.guard import DASH_CALLBACK, LOOPBACK_NAMES, Guard
+from callao.web.jobs import MIN_YEARS, YEARS_LIMIT, Jobs, bundled
 from callao.web.positions import busiest_time
-from callao.web.jobs import YEARS_LIMIT, Jobs, bundled
-from callao.web.store import ROOT_ID, RUN_FILES, Store, WebError
+from callao.web.runs import ROOT_ID, RUN_FILES, Run, Store, WebError
 
 log = logging.getLogger(__name__)
+MAX_BUSY = 4
+"""Callbacks computing at once; more requests wait their turn."""
 SPEEDS = {"1": 1.0, "6": 6.0, "24": 24.0}  # simulated hours per animation tick
 TICK_MS = 500
 
-CARDS = (  # kpi, label, format
-    ("teu_total", "Throughput", "{:,.0f} TEU"),
-    ("vessel_calls_total", "Vessel calls", "{:,.0f}"),
-    ("anchorage_wait_mean_h", "Anchorage wait (mean)", "{:.1f} h"),
-    ("turnaround_mean_h", "Turnaround (mean)", "{:.1f} h"),
-    ("yard_dwell_import_mean_d", "Import dwell (mean)", "{:.1f} d"),
-    ("customs_release_mean_h", "Customs release (mean)", "{:.1f} h"),
-    ("gate_trucks_per_day_mean", "Gate trucks", "{:,.0f} / day"),
-    ("gate_wait_mean_h", "Gate wait (mean)", "{:.2f} h"),
-    ("customs_scans", "Scans", "{:,.0f}"),
-    ("customs_exams", "Physical exams", "{:,.0f}"),
-    ("civil_military_encounters", "Civil-military encounters", "{:,.0f}"),
-    ("closure_hours", "Port closed", "{:,.0f} h"),
-    ("detection_hits", "Loaded boxes found", "{:,.0f}"),
-    ("detection_rate", "Detection rate", "{:.0%}"),
-    ("seized_kg", "Cocaine seized", "{:,.0f} kg"),
-)
+CARDS = tuple(dict.fromkeys([k for k, _, _ in HEADLINE] + [
+    "turnaround_mean_h", "gate_trucks_per_day_mean", "customs_scans", "customs_exams", "detection_hits"]))
+"""The KPIs shown as cards (labels and units from :func:`callao.kpis.kpi_info`), then per terminal
+berth occupancy and yard utilisation."""
 
 
-def _fmt(value, fmt: str) -> str:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    return "–" if not math.isfinite(v) else fmt.format(v)
-
-
-def kpi_cards(kpis: dict, terminals: list[dict]) -> list:
+def kpi_cards(r: Results) -> list:
+    """One card per headline KPI: human label, value with its unit; the KPI's name as a tooltip."""
+    kpis, names = r.kpis, display_names(r.scenario)
+    keys = [k for k in CARDS if k in kpis]
+    keys += [f"{prefix}{t.name}" for t in r.scenario.terminals
+             for prefix in ("berth_occupancy_", "yard_utilisation_") if f"{prefix}{t.name}" in kpis]
     cards = []
-    items = [c for c in CARDS if c[0] in kpis]
-    for t in terminals:
-        for prefix, label in (("berth_occupancy_", "Berth occupancy"), ("yard_utilisation_", "Yard utilisation")):
-            k = f"{prefix}{t['name']}"
-            if k in kpis:
-                items.append((k, f"{label} {t['name']}", "{:.0%}"))
-    for key, label, fmt in items:
-        cards.append(html.Div([html.Div(label, className="kpi-label"), html.Div(_fmt(kpis[key], fmt), className="kpi-value"),
-                               html.Div(key, className="kpi-name")], className="kpi-card", id=f"kpi-{key}"))
+    for key in keys:
+        info = kpi_info(key, names)
+        cards.append(html.Div([html.Div(info.label, className="kpi-label"),
+                               html.Div(info.format(kpis[key]), className="kpi-value")],
+                              className="kpi-card", id=f"kpi-{key}", title=key))
     return cards
+
+
+def run_plots(r: Results) -> list:
+    """The report's figures (one set of builders for report and dashboard), as page sections."""
+    out = []
+    for sec in sections(r):  # figures as plain JSON data: built and encoded once per run, not per request
+        figure = json.loads(pio.to_json(sec.figure, validate=False)) if sec.figure is not None else None
+        body = (dcc.Graph(id=f"plot-{sec.slug}", figure=figure, config={"displaylogo": False})
+                if sec.figure is not None else html.P(sec.note, className="muted"))
+        out.append(html.Div([html.H3(sec.title), html.P(sec.caption, className="caption"), body],
+                            className="plot-card", id=f"card-{sec.slug}"))
+    return out
 
 
 def _json_error(status: int, message: str):
@@ -76,29 +78,42 @@ def _section(title: str, *children, id: str | None = None) -> html.Section:
     return html.Section([html.H2(title), *children], className="panel", id=id or f"section-{title.split()[0].lower()}")
 
 
-def create_app(results_dir: str | Path = "out", max_years: float = 1.0) -> dash.Dash:
-    """The dashboard over ``results_dir``; runs started from the page may last up to ``max_years``."""
+def create_app(results_dir: str | Path = "out", max_years: float = 1.0, hosts: set[str] | None = None,
+               token: str | None = None, max_disk_gb: float = 5.0) -> dash.Dash:
+    """The dashboard over ``results_dir``; runs started from the page may last up to ``max_years``
+    and the results folder may hold up to ``max_disk_gb`` GB before new runs are refused.
+
+    ``hosts``: the names accepted in the ``Host`` header (default: the loopback names; pass
+    ``None`` only with a token); ``token``: the access token every request must carry (see
+    :mod:`callao.web.guard`)."""
     if not 0 < max_years <= YEARS_LIMIT:
         raise ValueError(f"max_years {max_years}: expected a number in (0, {YEARS_LIMIT:g}]")
+    if hosts is None and token is None:
+        hosts = set(LOOPBACK_NAMES)
     store = Store(results_dir)
-    jobs = Jobs(store.root, max_years=max_years)
+    jobs = Jobs(store.root, max_years=max_years, max_disk_bytes=int(max_disk_gb * 1e9))
     app = dash.Dash(
         __name__, title="callao — Port of Callao twin", update_title=None, serve_locally=True,
         assets_folder=str(Path(__file__).with_name("assets")), suppress_callback_exceptions=True,
     )
     app.store, app.jobs = store, jobs  # for tests and embedding
     server = app.server
+    Guard(hosts, token, app.callback_map).install(server)
     _routes(server, store, jobs)
     names = bundled()
 
+    busy = threading.BoundedSemaphore(MAX_BUSY)
+
     def callback(*args, **kwargs):
-        """``app.callback`` whose function never answers a malformed request with a 500: an
-        unexpected error is logged and the outputs are left as they are."""
+        """``app.callback`` whose function never answers a malformed request with a 500 (an
+        unexpected error is logged and the outputs are left as they are), and of which at most
+        :data:`MAX_BUSY` run at once (the others wait: bounded CPU and memory under many users)."""
         def register(fn):
             @functools.wraps(fn)
             def safe(*a, **k):
                 try:
-                    return fn(*a, **k)
+                    with busy:
+                        return fn(*a, **k)
                 except PreventUpdate:
                     raise
                 except Exception:  # noqa: BLE001
@@ -119,6 +134,7 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0) -> dash.
                 html.Span(f"results folder: {store.root}", className="muted", id="results-root"),
             ], className="header-row"),
         ]),
+        html.Div(id="run-error", className="banner hidden", role="alert"),
         html.Div(id="run-summary", className="run-summary"),
         _section("Map of the bay", html.Div([
             dcc.Graph(id="bay-map", config={"displaylogo": False, "scrollZoom": True},
@@ -133,9 +149,10 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0) -> dash.
                               style={"width": "150px"}),
                 ], className="controls"),
                 html.Div([html.Span("view", className="muted"),
+                          html.Button("ships", id="view-ships", n_clicks=0, className="btn"),
                           html.Button("whole bay", id="view-bay", n_clicks=0, className="btn"),
                           html.Button("harbour", id="view-harbour", n_clicks=0, className="btn"),
-                          dcc.Store(id="map-view", data="bay")], className="controls"),
+                          dcc.Store(id="map-view", data="ships")], className="controls"),
                 html.Div([html.Span("speed", className="muted"),
                           dcc.RadioItems(id="speed", value="6", inline=True,
                                          options=[{"label": f" {k} h/tick ", "value": k} for k in SPEEDS])],
@@ -148,7 +165,7 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0) -> dash.
                               ("◆", "#222", "naval movement in the channel"),
                               ("- -", "#c0392b", "channel drawn red: port closed"))],
                          className="legend", id="map-legend"),
-                html.P("Geography drawn from shared/facts/callao.md: approximate, not for navigation. "
+                html.P("Geography drawn from the project's sources (docs/sources.md): approximate, not for navigation. "
                        "The anchorage and the naval base's exact locations are not published. "
                        "Scroll or drag on the map to zoom.",
                        className="muted"),
@@ -158,17 +175,16 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0) -> dash.
                        allow_direct_input=False, tooltip={"placement": "bottom", "always_visible": False}),
             dcc.Interval(id="play-interval", interval=TICK_MS, disabled=True), id="section-map"),
         _section("Key figures", html.Div(id="kpi-cards", className="kpi-grid"),
-                 html.Div([dcc.Graph(id="fig-occupancy"), dcc.Graph(id="fig-anchorage"), dcc.Graph(id="fig-yard"),
-                           dcc.Graph(id="fig-gate"), dcc.Graph(id="fig-inspections")], className="plot-grid"),
+                 html.Div(id="run-plots", className="plot-grid"),
                  html.Div(id="run-files", className="files"), id="section-kpis"),
         _section("Start a run", html.Div([
             html.Label("scenario", htmlFor="new-scenario"),
             dcc.Dropdown(id="new-scenario", options=names, value="callao" if "callao" in names else names[0],
                          clearable=False, style={"minWidth": "200px"}),
             html.Label("seed", htmlFor="new-seed"),
-            dcc.Input(id="new-seed", type="number", value=1, min=0, step=1, style={"width": "90px"}),
-            html.Label(f"years (≤ {max_years:g})", htmlFor="new-years"),
-            dcc.Input(id="new-years", type="number", value=min(0.1, max_years), min=0, max=max_years, step="any",
+            dcc.Input(id="new-seed", type="text", inputMode="numeric", value="1", style={"width": "90px"}),
+            html.Label(f"years ({MIN_YEARS:.4f} to {max_years:g})", htmlFor="new-years"),
+            dcc.Input(id="new-years", type="text", inputMode="decimal", value=f"{min(0.1, max_years):g}",
                       style={"width": "90px"}),
             html.Button("Run", id="start-run", n_clicks=0, className="btn btn-primary"),
         ], className="controls"),
@@ -205,14 +221,15 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0) -> dash.
             comp_value = comps[0]["value"] if comps else None
         return runs, run_value, comps, comp_value
 
-    def _load(run_id):
+    def _load(run_id) -> tuple[Run | None, str | None]:
+        """The selected run, or None and the reason it cannot be shown."""
         if not run_id:
-            return None
+            return None, None
         try:
-            return store.load(run_id)
+            return store.load(run_id), None
         except WebError as e:
-            log.warning("run %s: %s", run_id, e.message)
-            return None
+            log.warning("run %s: %s", str(run_id)[:80], e.message)
+            return None, e.message
 
     # --- time control ---------------------------------------------------------------------------
     @callback(Output("time-slider", "value"), Output("time-slider", "max"), Output("time-slider", "marks"),
@@ -220,12 +237,12 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0) -> dash.
                   Input("time-slider", "value"), Input("time-input", "value"), Input("play-interval", "n_intervals"),
                   Input("run-select", "value"), State("speed", "value"))
     def _time(slider, typed, _tick, run_id, speed):
-        run = _load(run_id)
-        end = run.end_h if run is not None else 24.0
-        end = float(math.ceil(end))
+        run, _ = _load(run_id)
+        r = run.results if run is not None else None
+        end = float(math.ceil(run.once("end_h", figures.end_h))) if run is not None else 24.0
         trig = ctx.triggered_id
         if trig == "run-select" or trig is None:
-            t = busiest_time(run.vessels, min(end, run.horizon_h)) if run is not None else 0.0
+            t = busiest_time(r.vessels, min(end, r.horizon_h)) if r is not None else 0.0
         elif trig == "time-input":
             t = _hour(typed)
             if t is None:
@@ -248,10 +265,11 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0) -> dash.
         return not playing, "⏸ pause" if playing else "▶ play"
 
     # --- map ------------------------------------------------------------------------------------
-    @callback(Output("map-view", "data"), Input("view-bay", "n_clicks"), Input("view-harbour", "n_clicks"),
+    @callback(Output("map-view", "data"), Input("view-ships", "n_clicks"), Input("view-bay", "n_clicks"),
+              Input("view-harbour", "n_clicks"),
                   prevent_initial_call=True)
-    def _view(_a, _b):
-        return "harbour" if ctx.triggered_id == "view-harbour" else "bay"
+    def _view(_a, _b, _c):
+        return str(ctx.triggered_id).removeprefix("view-") if ctx.triggered_id else "ships"
 
     @callback(Output("bay-map", "figure"), Output("map-status", "children"), Output("closure-banner", "children"),
                   Output("closure-banner", "className"),
@@ -260,20 +278,22 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0) -> dash.
         from callao.web.positions import active_closures, naval_positions, vessel_positions
         from callao.web.geo import bay
 
-        run = _load(run_id)
+        run, error = _load(run_id)
+        r = run.results if run is not None else None
         t = _hour(t) or 0.0
-        fig = figures.map_figure(run, t, view if isinstance(view, str) and view in figures.VIEWS else "bay")
-        if run is None:
-            return fig, "no run selected", "", "banner hidden"
-        pos = vessel_positions(run.vessels, t, bay(run.geometry_key()))
+        fig = figures.map_figure(r, t, view if isinstance(view, str) and view in figures.VIEWS else "ships")
+        if r is None:
+            return fig, error or "no run selected", "", "banner hidden"
+        geo = bay(figures.geometry_key(r))
+        pos = vessel_positions(r.vessels, t, geo)
         counts = pos["state"].value_counts()
-        nav = naval_positions(run.naval, t, bay(run.geometry_key()))
+        nav = naval_positions(r.naval, t, geo)
         status = (f"hour {t:,.1f} (day {t / 24:,.1f}): {counts.get('waiting', 0)} waiting · "
                   f"{counts.get('inbound', 0) + counts.get('outbound', 0)} in channel · "
                   f"{counts.get('berthed', 0)} at berth")
         if len(nav):
             status += f" · {len(nav)} naval movement{'s' if len(nav) > 1 else ''} in the channel"
-        cl = active_closures(run.closures, t)
+        cl = active_closures(r.closures, t)
         if len(cl):
             parts = [f"{r.port} closed ({getattr(r, 'reason', 'closure')}) from hour {r.start_h:,.0f} to {r.end_h:,.0f}"
                      for r in cl.itertuples(index=False)]
@@ -281,24 +301,24 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0) -> dash.
         return fig, status, "", "banner hidden"
 
     # --- KPIs and plots -------------------------------------------------------------------------
-    @callback(Output("kpi-cards", "children"), Output("fig-occupancy", "figure"), Output("fig-anchorage", "figure"),
-                  Output("fig-yard", "figure"), Output("fig-gate", "figure"), Output("fig-inspections", "figure"),
-                  Output("run-files", "children"), Output("run-summary", "children"),
-                  Input("run-select", "value"))
+    @callback(Output("kpi-cards", "children"), Output("run-plots", "children"), Output("run-files", "children"),
+              Output("run-summary", "children"), Output("run-error", "children"), Output("run-error", "className"),
+              Input("run-select", "value"))
     def _kpis(run_id):
-        run = _load(run_id)
+        run, error = _load(run_id)
         if run is None:
-            empty = figures.empty_figure("", "no run selected: start one below or run `callao run --out DIR`")
+            if error:  # nothing of another run stays on the page
+                return [], [], "", "", f"⚠ {error}", "banner"
             msg = html.P(f"No run in {store.root}. Start one below, or `callao run --out {store.root}/NAME`.")
-            return [msg], empty, empty, empty, empty, empty, "", ""
+            return [msg], [], "", "", "", "banner hidden"
+        r = run.results
         links = [html.Span("Download: ", className="muted")]
         for name in RUN_FILES:
             if (run.folder / name).is_file():
                 links.append(html.A(name, href=_download_url(run.id, name), className="file-link", target="_blank"))
-        summary = html.Div([html.B(run.name), f" · seed {run.seed} · {run.horizon_h / 24:,.1f} days · "
-                            f"{len(run.vessels):,} calls · folder {run.folder.name if run.id != ROOT_ID else run.folder}"])
-        return (kpi_cards(run.kpis, run.terminals), figures.occupancy_figure(run), figures.anchorage_figure(run),
-                figures.yard_figure(run), figures.gate_figure(run), figures.inspections_figure(run), links, summary)
+        summary = html.Div([html.B(r.scenario.name), f" · seed {r.seed} · {r.horizon_h / 24:,.1f} days · "
+                            f"{len(r.vessels):,} calls · folder {run.folder.name if run.id != ROOT_ID else run.folder}"])
+        return (run.once("cards", kpi_cards), run.once("plots", run_plots), links, summary, "", "banner hidden")
 
     # --- comparison -----------------------------------------------------------------------------
     @callback(Output("comp-kpis", "options"), Output("comp-kpis", "value"), Output("comp-files", "children"),
@@ -314,7 +334,8 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0) -> dash.
         for name in ("comparison.csv", "report.html"):
             if (store.folder(comp_id, "comparison") / name).is_file():
                 links.append(html.A(name, href=_download_url(comp_id, name), className="file-link", target="_blank"))
-        return sorted(set(df["kpi"])), figures.default_kpis(df), links
+        options = [{"label": kpi_info(k).title, "value": k} for k in sorted(set(df["kpi"]))]
+        return options, figures.default_kpis(df), links
 
     @callback(Output("fig-compare", "figure"), Input("comp-select", "value"), Input("comp-kpis", "value"))
     def _compare(comp_id, kpis):
@@ -355,7 +376,46 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0) -> dash.
         return width, html.Span([f"done: {job.run_id} ", html.A("kpis.json", href=_download_url(job.run_id, "kpis.json"))],
                                 id="job-finished"), True, job.run_id
 
+    _cache_run_responses(server, store, next(k for k in app.callback_map if "kpi-cards.children" in k))
     return app
+
+
+def _cache_run_responses(server, store: Store, output: str, keep: int = 8) -> None:
+    """Answer the KPI-and-plots callback of a run from the encoded response of its first request,
+    while the run's files are unchanged (path, size, modification time): many users looking at a
+    run cost one build and one encoding. Runs after the guard, so only valid requests get here."""
+    responses: OrderedDict[tuple, bytes] = OrderedDict()
+    lock = threading.Lock()
+
+    @server.before_request
+    def _answer_from_cache():
+        if request.path != DASH_CALLBACK or request.method != "POST":
+            return None
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or body.get("output") != output:
+            return None
+        run_id = (body.get("inputs") or [{}])[0].get("value")
+        try:
+            folder = store.folder(run_id, "run")
+        except WebError:
+            return None
+        key = (str(folder), store.identity(folder), run_id)
+        with lock:
+            hit = responses.get(key)
+        if hit is not None:
+            return server.response_class(hit, mimetype="application/json")
+        g.callao_response_key = key
+        return None
+
+    @server.after_request
+    def _keep(resp):
+        key = g.pop("callao_response_key", None)
+        if key is not None and resp.status_code == 200 and not resp.direct_passthrough:
+            with lock:
+                responses[key] = resp.get_data()
+                while len(responses) > keep:
+                    responses.popitem(last=False)
+        return resp
 
 
 def _hour(value) -> float | None:
@@ -425,16 +485,15 @@ def _routes(server, store: Store, jobs: Jobs) -> None:
     @guard
     def api_run(run_id: str):
         run = store.load(run_id)
-        return jsonify({"id": run.id, "scenario": run.name, "seed": run.seed, "horizon_h": run.horizon_h,
+        r = run.results
+        return jsonify({"id": run.id, "scenario": r.scenario.name, "seed": r.seed, "horizon_h": r.horizon_h,
                         "files": [n for n in RUN_FILES if (run.folder / n).is_file()],
-                        "kpis": {k: _finite(v) for k, v in run.kpis.items()}})
+                        "kpis": {k: _finite(v) for k, v in r.kpis.items()}})
 
     @server.route("/api/runs", methods=["POST"])
     @guard
     def api_start():
-        body = request.get_json(silent=True)
-        if body is None:
-            body = request.form.to_dict() or request.args.to_dict()
+        body = request.get_json(silent=True)  # the guard has refused anything but JSON
         if not isinstance(body, dict):
             raise WebError(400, "expected a JSON object {scenario, seed, years}")
         job = jobs.start(body.get("scenario", "callao"), body.get("seed", 0), body.get("years"))
@@ -460,6 +519,6 @@ def _routes(server, store: Store, jobs: Jobs) -> None:
             raise WebError(400, f"t {raw[:40]!r}: expected a number of hours") from None
         if not math.isfinite(t):
             raise WebError(400, f"t {raw[:40]!r}: expected a finite number of hours")
-        run = store.load(run_id)
-        pos = vessel_positions(run.vessels, t, bay(run.geometry_key()))
+        r = store.load(run_id).results
+        pos = vessel_positions(r.vessels, t, bay(figures.geometry_key(r)))
         return jsonify(pos[["vessel_id", "state", "lon", "lat", "terminal"]].to_dict(orient="records"))

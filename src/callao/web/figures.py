@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -9,10 +10,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from callao.results import hourly_mean
+from callao.kpis import kpi_info
+from callao.results import Results
 from callao.web.geo import HOME_PORT, bay, features
 from callao.web.positions import active_closures, hull_segments, naval_positions, vessel_positions
-from callao.web.store import RunData
 
 SEA = "#d6e9f5"
 LAND = "#efe6d2"
@@ -24,7 +25,9 @@ STATE_STYLE = {  # state: (legend name, colour, symbol)
 NAVAL_STYLE = ("naval movement", "#222222", "diamond-wide")
 MAIN_VIEW = {"lon": (-77.262, -77.100), "lat": (-12.118, -11.998)}
 HARBOUR_VIEW = {"lon": (-77.180, -77.132), "lat": (-12.070, -12.030)}
-VIEWS = {"bay": MAIN_VIEW, "harbour": HARBOUR_VIEW}
+SHIPS_VIEW = {"lon": (-77.222, -77.128), "lat": (-12.068, -11.998)}
+"""Where the home port's ships can be: the anchorage, the channel and the quays (the first view)."""
+VIEWS = {"ships": SHIPS_VIEW, "bay": MAIN_VIEW, "harbour": HARBOUR_VIEW}
 CHANCAY_VIEW = {"lon": (-77.330, -77.235), "lat": (-11.615, -11.550)}
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
 
@@ -44,7 +47,13 @@ def _axes(suffix: str) -> dict:
     return {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
 
 
-def _static_traces(port: str, suffix: str, closed: bool) -> list[go.Scatter]:
+@functools.lru_cache(maxsize=16)
+def _static_traces(port: str, suffix: str, closed: bool) -> tuple[dict, ...]:
+    """The geography of a port as plain trace dicts, built and validated once."""
+    return tuple({**t.to_plotly_json(), "showlegend": False} for t in _geography(port, suffix, closed))
+
+
+def _geography(port: str, suffix: str, closed: bool) -> list[go.Scatter]:
     ax = _axes(suffix)
     traces: list[go.Scatter] = []
     style = {
@@ -70,37 +79,49 @@ def _static_traces(port: str, suffix: str, closed: bool) -> list[go.Scatter]:
         traces.append(go.Scatter(x=x, y=y, mode="lines", name=name, showlegend=False, hoverinfo="text",
                                  hovertext=hover, hoveron="fills+points" if "fill" in style[p["kind"]] else "points",
                                  **style[p["kind"]], **ax))
-    # labels as SVG text
-    pos = {"quay": "middle right", "island": "middle center", "peninsula": "bottom center",
-           "anchorage": "top center", "naval_base": "middle left", "entrance": "top left", "port": "middle right"}
-    labels = []
-    for f in features(port=port):
-        p = f["properties"]
-        if p.get("kind") not in ("quay", "island", "peninsula", "anchorage", "naval_base", "entrance", "port"):
-            continue
-        if p.get("kind") == "port":
-            continue
-        if p.get("kind") == "island" and p.get("name") == "El Frontón":
-            continue
-        x, y = _ring(f)
-        labels.append((p.get("label_position", pos[p["kind"]]), p.get("label", p.get("name", "")), float(np.mean(x[:-1] if len(x) > 2 else x)),
-                       float(np.mean(y[:-1] if len(y) > 2 else y))))
-    nudge = {"middle right": 0.0035, "middle left": -0.004}
-    if labels:
-        traces.append(go.Scatter(
-            x=[lx + nudge.get(k, 0.0) for k, _, lx, _ in labels], y=[ly for *_, ly in labels],
-            mode="text", text=[n for _, n, _, _ in labels], textposition=[k for k, *_ in labels],
-            textfont=dict(size=11, color="#222"), hoverinfo="skip", showlegend=False, name="labels", **ax))
     return traces
 
 
-def _vessel_traces(v: pd.DataFrame, suffix: str, legend: bool, geo=None) -> list[go.Scatter]:
+LABEL_PLACES = {  # kind: (xanchor, yanchor, xshift px, yshift px), away from where ships are drawn
+    "quay": ("left", "middle", 16, 0),  # on land: ships berth on the sea side (west)
+    "island": ("center", "middle", 0, 0),
+    "peninsula": ("center", "top", 0, -4),
+    "anchorage": ("center", "bottom", 0, 4),  # above the area, not among the waiting ships
+    "naval_base": ("right", "middle", -12, 0),
+    "entrance": ("right", "top", -10, -8),  # below-left: clear of the channel line
+}
+POSITIONS = {"top left": ("right", "bottom"), "top right": ("left", "bottom"), "bottom left": ("right", "top"),
+             "bottom right": ("left", "top"), "middle left": ("right", "middle"), "middle right": ("left", "middle"),
+             "top center": ("center", "bottom"), "bottom center": ("center", "top"), "middle center": ("center", "middle")}
+
+
+def _labels(port: str, suffix: str) -> list[dict]:
+    """Names on the map as annotations, offset in pixels (the same at every zoom)."""
+    out = []
+    for f in features(port=port):
+        p = f["properties"]
+        kind = p.get("kind")
+        if kind not in LABEL_PLACES or (kind == "island" and p.get("name") == "El Frontón"):
+            continue
+        x, y = _ring(f)
+        xs, ys = np.asarray(x[:-1] if len(x) > 2 else x, float), np.asarray(y[:-1] if len(y) > 2 else y, float)
+        xanchor, yanchor, dx, dy = LABEL_PLACES[kind]
+        if "label_position" in p:
+            xanchor, yanchor = POSITIONS.get(p["label_position"], (xanchor, yanchor))
+        ly = float(ys.max()) if kind == "anchorage" else float(ys.mean())
+        out.append(dict(x=float(xs.mean()), y=ly, xref=f"x{suffix}", yref=f"y{suffix}", text=p.get("label", p.get("name", "")),
+                        showarrow=False, xanchor=xanchor, yanchor=yanchor, xshift=dx, yshift=dy,
+                        font=dict(size=11, color="#222"), name=f"label-{kind}"))
+    return out
+
+
+def _vessel_traces(v: pd.DataFrame, suffix: str, legend: bool, geo=None) -> list[dict]:
     ax = _axes(suffix)
     out = []
     if geo is not None:  # berthed ships drawn to length along the quay, under their markers
         hx, hy = hull_segments(v, geo)
-        out.append(go.Scatter(x=hx, y=hy, mode="lines", name="hulls", showlegend=False, hoverinfo="skip",
-                              line=dict(color="rgba(26,152,80,0.55)", width=7), uid=f"hulls{suffix}", **ax))
+        out.append(dict(type="scatter", x=hx, y=hy, mode="lines", name="hulls", showlegend=False, hoverinfo="skip",
+                        line=dict(color="rgba(26,152,80,0.55)", width=7), uid=f"hulls{suffix}", **ax))
     groups = {"waiting": v["state"] == "waiting", "channel": v["state"].isin(["inbound", "outbound"]),
               "berthed": v["state"] == "berthed"}
     for key, mask in groups.items():
@@ -108,53 +129,48 @@ def _vessel_traces(v: pd.DataFrame, suffix: str, legend: bool, geo=None) -> list
         s = v[mask]
         text = [f"vessel {int(i)} · {c}<br>{st} · {t}" for i, c, st, t in zip(
             s["vessel_id"], s.get("vessel_class", pd.Series([""] * len(s))), s["state"], s["terminal"])]
-        size = np.clip(s["loa_m"].to_numpy(float) / 30.0, 7, 14) if "loa_m" in s else 9
-        out.append(go.Scatter(x=s["lon"].astype(float).tolist(), y=s["lat"].astype(float).tolist(), mode="markers", name=name, legendgroup=key,
-                              showlegend=legend, text=text, hoverinfo="text",
-                              customdata=s["vessel_id"].astype(int).tolist(),
-                              marker=dict(color=colour, symbol=symbol, size=size,
-                                          line=dict(color="white", width=1)), uid=f"vessels-{key}{suffix}", **ax))
+        size = np.clip(s["loa_m"].to_numpy(float) / 30.0, 7, 14).tolist() if "loa_m" in s else 9
+        out.append(dict(type="scatter", x=s["lon"].astype(float).tolist(), y=s["lat"].astype(float).tolist(),
+                        mode="markers", name=name, legendgroup=key, showlegend=legend, text=text, hoverinfo="text",
+                        customdata=s["vessel_id"].astype(int).tolist(),
+                        marker=dict(color=colour, symbol=symbol, size=size, line=dict(color="white", width=1)),
+                        uid=f"vessels-{key}{suffix}", **ax))
     return out
 
 
-def map_figure(run: RunData | None, t: float, view: str = "bay") -> go.Figure:
+def map_figure(run: Results | None, t: float, view: str = "ships") -> go.Figure:
     """The bay at time ``t`` (hours): geography, vessels by state, naval movements, closures.
-    ``view``: "bay" (the whole bay) or "harbour" (zoomed on the terminals)."""
-    fig = go.Figure()
-    ports = run.ports if run is not None else [HOME_PORT]
+    ``view``: "ships" (anchorage to quays: every ship), "bay" (the whole bay) or "harbour"
+    (zoomed on the terminals). Drawn at every tick of the time slider, so it is assembled from
+    plain dicts (the geography built once) without plotly's validation."""
+    ports = run.scenario.port_names if run is not None else [HOME_PORT]
     show_chancay = "chancay" in ports
     closures = active_closures(run.closures, t) if run is not None else pd.DataFrame(columns=["port"])
     closed = set(closures["port"].astype(str)) if len(closures) else set()
-    for tr in _static_traces(HOME_PORT, "", HOME_PORT in closed):
-        fig.add_trace(tr)
+    data: list[dict] = list(_static_traces(HOME_PORT, "", HOME_PORT in closed))
     if show_chancay:
-        for tr in _static_traces("chancay", "2", "chancay" in closed):
-            fig.add_trace(tr)
+        data += _static_traces("chancay", "2", "chancay" in closed)
     if run is not None:
-        geo = bay(run.geometry_key())
+        geo = bay(geometry_key(run))
         pos = vessel_positions(run.vessels, t, geo)
         nav = naval_positions(run.naval, t, geo)
     else:
         pos = pd.DataFrame(columns=["vessel_id", "state", "lon", "lat", "terminal", "port"])
         nav = pd.DataFrame(columns=["port", "lon", "lat", "start_h", "end_h"])
     home = pos["port"] != "chancay"
-    for tr in _vessel_traces(pos[home], "", True, geo if run is not None else None):
-        fig.add_trace(tr)
+    data += _vessel_traces(pos[home], "", False, geo if run is not None else None)
     name, colour, symbol = NAVAL_STYLE
     for suffix, sel in (("", nav["port"] != "chancay"), ("2", nav["port"] == "chancay")):
         if suffix == "2" and not show_chancay:
             continue
         n = nav[sel]
-        fig.add_trace(go.Scatter(x=n["lon"].astype(float).tolist(), y=n["lat"].astype(float).tolist(),
-                                 mode="markers", name=name, legendgroup="naval",
-                                 showlegend=suffix == "", hoverinfo="text",
-                                 text=[f"naval movement {a:.1f}–{b:.1f} h" for a, b in zip(n["start_h"], n["end_h"])],
-                                 marker=dict(color=colour, symbol=symbol, size=15, line=dict(color="#f1c40f", width=2)),
-                                 uid=f"naval{suffix}", **_axes(suffix)))
-    fig.update_traces(showlegend=False)
+        data.append(dict(type="scatter", x=n["lon"].astype(float).tolist(), y=n["lat"].astype(float).tolist(),
+                         mode="markers", name=name, legendgroup="naval", showlegend=False, hoverinfo="text",
+                         text=[f"naval movement {a:.1f}–{b:.1f} h" for a, b in zip(n["start_h"], n["end_h"])],
+                         marker=dict(color=colour, symbol=symbol, size=15, line=dict(color="#f1c40f", width=2)),
+                         uid=f"naval{suffix}", **_axes(suffix)))
     if show_chancay:
-        for tr in _vessel_traces(pos[~home], "2", False, geo if run is not None else None):
-            fig.add_trace(tr)
+        data += _vessel_traces(pos[~home], "2", False, geo if run is not None else None)
     cos = math.cos(math.radians(12.05))
     layout = dict(
         margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor=SEA, paper_bgcolor="white", height=620,
@@ -168,6 +184,7 @@ def map_figure(run: RunData | None, t: float, view: str = "bay") -> go.Figure:
     if closed:
         title += "  —  <span style='color:#c0392b'><b>PORT CLOSED: " + ", ".join(sorted(closed)) + "</b></span>"
     layout["title"] = dict(text=title, x=0.01, font=dict(size=15))
+    annotations = _labels(HOME_PORT, "") + (_labels("chancay", "2") if show_chancay else [])
     if show_chancay:
         cos2 = math.cos(math.radians(11.58))
         layout.update(
@@ -178,171 +195,36 @@ def map_figure(run: RunData | None, t: float, view: str = "bay") -> go.Figure:
                         zeroline=False, showticklabels=False, mirror=True, showline=True, linecolor="#333",
                         scaleanchor="x2", scaleratio=1 / cos2, constrain="domain"),
         )
-        fig.add_annotation(text="Chancay (~70 km north of Lima)", xref="x2 domain", yref="y2 domain", x=0.02, y=0.98,
-                           showarrow=False, xanchor="left", yanchor="top", font=dict(size=11),
-                           bgcolor="rgba(255,255,255,0.8)")
-    fig.update_layout(**layout)
-    return fig
+        annotations.append(dict(text="Chancay (~70 km north of Lima)", xref="x2 domain", yref="y2 domain", x=0.02,
+                                y=0.98, showarrow=False, xanchor="left", yanchor="top", font=dict(size=11),
+                                bgcolor="rgba(255,255,255,0.8)"))
+    layout["annotations"] = annotations
+    return go.Figure(data=data, layout=layout, _validate=False)
 
 
-# --- run KPI plots ---------------------------------------------------------------------------
-
-def _bin_hours(horizon_h: float) -> tuple[int, str]:
-    """Aggregate hourly series to days beyond three weeks."""
-    return (24, "day") if horizon_h > 21 * 24 else (1, "hour")
-
-
-def _aggregate(series: np.ndarray, width: int, how: str = "mean") -> np.ndarray:
-    n = len(series) // width * width
-    if width == 1 or n == 0:
-        return series
-    s = series[:n].reshape(-1, width)
-    return s.mean(axis=1) if how == "mean" else s.sum(axis=1)
-
-
-def _xaxis(width: int, unit: str, n: int) -> np.ndarray:
-    return np.arange(n) * (width / 24.0) if unit == "day" else np.arange(n, dtype=float)
-
-
-def _shade_closures(fig: go.Figure, run: RunData, unit: str) -> None:
-    scale = 1 / 24.0 if unit == "day" else 1.0
-    for r in run.closures.itertuples(index=False):
-        if r.start_h < run.horizon_h:
-            fig.add_vrect(x0=r.start_h * scale, x1=min(r.end_h, run.horizon_h) * scale,
-                          fillcolor="rgba(192,57,43,0.12)", line_width=0, layer="below")
-
-
-def _small(fig: go.Figure, title: str, ytitle: str, xunit: str) -> go.Figure:
-    fig.update_layout(title=dict(text=title, x=0.01, font=dict(size=14)), height=330,
-                      margin=dict(l=55, r=15, t=40, b=60),
-                      legend=dict(orientation="h", y=-0.2, x=0, xanchor="left", yanchor="top", font=dict(size=11)),
-                      plot_bgcolor="white", hovermode="x unified")
-    fig.update_xaxes(title=None, gridcolor="#eee", ticksuffix=f" {xunit[0]}")
-    fig.update_yaxes(title=ytitle, gridcolor="#eee")
-    return fig
-
+# --- helpers -----------------------------------------------------------------------------------
 
 def empty_figure(title: str, message: str) -> go.Figure:
+    """A figure with only a message (no run, or a run that cannot be read)."""
     fig = go.Figure()
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return _small(fig, title, "", "hour")
-
-
-def occupancy_figure(run: RunData) -> go.Figure:
-    v, H = run.vessels, run.horizon_h
-    n = max(int(math.ceil(H)), 1)
-    width, unit = _bin_hours(H)
-    fig = go.Figure()
-    for i, t in enumerate(run.terminals):
-        sel = v[v["terminal"].astype(str) == t["name"]]
-        length = float(t.get("quay_length_m", 1000.0))
-        share = np.minimum(sel["loa_m"].to_numpy(float) + float(t.get("berth_clearance_m", 0.0)), length) / length
-        occ = _aggregate(hourly_mean(sel["t_berth"].to_numpy(float), sel["t_unberth"].to_numpy(float), share, n), width)
-        fig.add_trace(go.Scatter(x=_xaxis(width, unit, len(occ)), y=occ * 100, name=t.get("label") or t["name"],
-                                 mode="lines", line=dict(color=PALETTE[i % len(PALETTE)], width=1.6)))
-    _shade_closures(fig, run, unit)
-    return _small(fig, f"Berth occupancy (share of quay length, {unit}ly mean; closures shaded)", "%", unit)
-
-
-def anchorage_figure(run: RunData) -> go.Figure:
-    v, H = run.vessels, run.horizon_h
-    n = max(int(math.ceil(H)), 1)
-    width, unit = _bin_hours(H)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.68, 0.32], horizontal_spacing=0.1,
-                        subplot_titles=("ships waiting", "wait per call (h)"))
-    for i, port in enumerate(run.ports):
-        sel = v[v["port"].astype(str) == port] if "port" in v else v
-        q = _aggregate(hourly_mean(sel["t_arrival"].to_numpy(float), sel["t_channel_in"].to_numpy(float),
-                                   np.ones(len(sel)), n), width)
-        fig.add_trace(go.Scatter(x=_xaxis(width, unit, len(q)), y=q, name=f"{port} waiting", mode="lines",
-                                 line=dict(color=PALETTE[i % len(PALETTE)])), row=1, col=1)
-        arrived = sel["t_arrival"].to_numpy(float) < H
-        wait = (sel["t_channel_in"] - sel["t_arrival"]).to_numpy(float)[arrived]
-        fig.add_trace(go.Histogram(x=wait[np.isfinite(wait)], name=f"{port} wait", nbinsx=30, opacity=0.75,
-                                   marker_color=PALETTE[i % len(PALETTE)], showlegend=False), row=1, col=2)
-    mean = run.kpis.get("anchorage_wait_mean_h")
-    title = "Anchorage waiting" + (f" (mean {mean:.1f} h)" if isinstance(mean, (int, float)) and math.isfinite(mean) else "")
-    fig = _small(fig, title, "ships", unit)
-    fig.update_xaxes(ticksuffix=" h", row=1, col=2)
-    fig.update_yaxes(title="calls", row=1, col=2)
-    fig.update_layout(hovermode="closest", barmode="overlay")
+    fig.update_layout(title=dict(text=title, x=0.01, font=dict(size=14)), height=330, plot_bgcolor="white",
+                      margin=dict(l=55, r=15, t=40, b=60))
     return fig
 
 
-def yard_figure(run: RunData) -> go.Figure:
-    c = run.containers
-    if c is None or "t_yard_in" not in c:
-        return empty_figure("Yard occupancy vs capacity", "no container table in this run")
-    H = run.horizon_h
-    n = max(int(math.ceil(H)), 1)
-    width, unit = _bin_hours(H)
-    fig = go.Figure()
-    term = c["terminal"].astype(str).to_numpy()
-    for i, t in enumerate(run.terminals):
-        m = term == t["name"]
-        teu = c["teu"].to_numpy(float)[m] if "teu" in c else np.ones(m.sum())
-        y = _aggregate(hourly_mean(c["t_yard_in"].to_numpy(float)[m], c["t_yard_out"].to_numpy(float)[m], teu, n), width)
-        colour = PALETTE[i % len(PALETTE)]
-        x = _xaxis(width, unit, len(y))
-        fig.add_trace(go.Scatter(x=x, y=y, name=f"{t['name']} stock", mode="lines", line=dict(color=colour)))
-        cap = t.get("yard_capacity_teu")
-        if isinstance(cap, (int, float)) and len(x):
-            fig.add_trace(go.Scatter(x=[x[0], x[-1]], y=[cap, cap], name=f"{t['name']} capacity", mode="lines",
-                                     line=dict(color=colour, dash="dash", width=1)))
-    return _small(fig, "Yard stock vs capacity (TEU)", "TEU", unit)
+def geometry_key(r: Results) -> tuple[tuple, ...]:
+    """The scenario's terminals as :func:`callao.web.geo.bay` takes them."""
+    return tuple((t.name, t.port, t.quay_length_m, t.lon, t.lat) for t in r.scenario.terminals)
 
 
-def gate_figure(run: RunData) -> go.Figure:
-    c = run.containers
-    if c is None or "t_gate" not in c:
-        return empty_figure("Gate trucks", "no container table in this run")
-    H = run.horizon_h
-    width, unit = _bin_hours(H)
-    t = c["t_gate"].to_numpy(float)
-    t = t[np.isfinite(t) & (t >= 0) & (t < H)]
-    counts = np.bincount((t // width).astype(np.int64), minlength=int(math.ceil(H / width)))
-    fig = go.Figure(go.Bar(x=np.arange(len(counts)), y=counts, name="trucks", marker_color="#7f8c8d"))
-    peak = run.kpis.get("gate_trucks_peak_hour")
-    extra = f" (peak hour {peak:,.0f})" if isinstance(peak, (int, float)) else ""
-    return _small(fig, f"Trucks at the gates per {unit}{extra}", f"trucks / {unit}", unit)
-
-
-def inspections_figure(run: RunData) -> go.Figure:
-    c = run.containers
-    if c is None or "customs_channel" not in c or "t_inspection_start" not in c:
-        return empty_figure("Customs inspections", "no inspection data in this run")
-    H = run.horizon_h
-    width, unit = _bin_hours(H)
-    nb = int(math.ceil(H / width))
-    ch = c["customs_channel"].astype(str).to_numpy()
-    t = c["t_inspection_start"].to_numpy(float)
-    ok = np.isfinite(t) & (t >= 0) & (t < H)
-    seizures = any(k.startswith(("detection_", "seized_")) for k in run.kpis)
-    fig = make_subplots(specs=[[{"secondary_y": True}]]) if seizures else go.Figure()
-    for label, key, colour in (("scans (orange channel)", "orange", "#e67e22"),
-                               ("physical exams (red channel)", "red", "#c0392b")):
-        m = ok & (ch == key)
-        counts = np.bincount((t[m] // width).astype(np.int64), minlength=nb)[:nb]
-        fig.add_trace(go.Bar(x=np.arange(nb), y=counts, name=label, marker_color=colour))
-    title = f"Customs inspections per {unit}"
-    if seizures and "found" in c and "contraband_kg" in c:
-        found = c["found"].to_numpy(bool) & (c["contraband_kg"].to_numpy(float) > 0) & ok
-        kg = np.bincount((t[found] // width).astype(np.int64), weights=c["contraband_kg"].to_numpy(float)[found],
-                         minlength=nb)[:nb]
-        fig.add_trace(go.Scatter(x=np.arange(nb), y=kg, name="cocaine seized (kg)",
-                                 mode="lines" if unit == "day" else "lines+markers",
-                                 line=dict(color="#2c3e50")), secondary_y=True)
-        fig.update_yaxes(showgrid=False, rangemode="tozero", secondary_y=True)
-        hits, kgs = run.kpis.get("detection_hits"), run.kpis.get("seized_kg")
-        if isinstance(hits, (int, float)) and isinstance(kgs, (int, float)):
-            title += f" — {hits:,.0f} hits, {kgs:,.0f} kg seized"
-    fig.update_layout(barmode="stack")
-    fig = _small(fig, title, "containers", unit)
-    if seizures:
-        fig.update_yaxes(title_text="kg seized", secondary_y=True)
-    return fig
+def end_h(r: Results) -> float:
+    """Last hour anything happens (calls arriving before the horizon finish after it)."""
+    d = r.vessels["t_depart"].to_numpy(float)
+    d = d[np.isfinite(d)]
+    return float(max(r.horizon_h, d.max())) if d.size else r.horizon_h
 
 
 # --- comparison --------------------------------------------------------------------------------
@@ -367,13 +249,15 @@ def comparison_figure(df: pd.DataFrame, kpis: list[str]) -> go.Figure:
         return empty_figure("Comparison", "no KPIs in this comparison")
     base = scenarios[0]
     fig = make_subplots(rows=len(kpis), cols=2, horizontal_spacing=0.16, vertical_spacing=min(0.5 / len(kpis), 0.12),
-                        subplot_titles=[s for k in kpis for s in (f"{k}: mean, 95% CI", f"{k}: difference from {base}")])
+                        subplot_titles=[s for k in kpis for s in (f"{kpi_info(k).title}: mean, 95% CI",
+                                                                         f"difference from {base}")])
     colours = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(scenarios)}
     for r, k in enumerate(kpis, start=1):
         d = df[df["kpi"] == k].set_index("scenario").reindex(scenarios)
-        mean = d["mean"].to_numpy(float)
-        lo = d["ci_low"].to_numpy(float) if "ci_low" in d else mean
-        hi = d["ci_high"].to_numpy(float) if "ci_high" in d else mean
+        scale = 100.0 if kpi_info(k).share else 1.0  # shares in per cent, as on the cards
+        mean = d["mean"].to_numpy(float) * scale
+        lo = d["ci_low"].to_numpy(float) * scale if "ci_low" in d else mean
+        hi = d["ci_high"].to_numpy(float) * scale if "ci_high" in d else mean
         fig.add_trace(go.Scatter(
             x=mean, y=scenarios, mode="markers", showlegend=False, name=k,
             marker=dict(size=10, color=[colours[s] for s in scenarios]),
@@ -383,9 +267,9 @@ def comparison_figure(df: pd.DataFrame, kpis: list[str]) -> go.Figure:
         alt = [s for s in scenarios if s != base]
         if alt and "diff" in d:
             dd = d.loc[alt]
-            diff = dd["diff"].to_numpy(float)
-            dlo = dd["diff_ci_low"].to_numpy(float) if "diff_ci_low" in dd else diff
-            dhi = dd["diff_ci_high"].to_numpy(float) if "diff_ci_high" in dd else diff
+            diff = dd["diff"].to_numpy(float) * scale
+            dlo = dd["diff_ci_low"].to_numpy(float) * scale if "diff_ci_low" in dd else diff
+            dhi = dd["diff_ci_high"].to_numpy(float) * scale if "diff_ci_high" in dd else diff
             sig = dd["significant"].astype(str).str.lower().isin(["true", "1", "yes"]).to_numpy() \
                 if "significant" in dd else np.zeros(len(alt), bool)
             fig.add_trace(go.Scatter(

@@ -18,11 +18,21 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from callao.web.store import WebError
+from callao.web.runs import WebError
 
 log = logging.getLogger(__name__)
 MAX_SEED = 2**32 - 1
 YEARS_LIMIT = 5.0
+MIN_YEARS = 1.0 / 365.0
+"""Shortest run the page starts: one day (a run of 1e-300 years is nothing to look at)."""
+RUN_BYTES_PER_YEAR = 120e6
+"""Disk a run takes per simulated year (tables and report of the bundled Callao scenario, ~100 MB)."""
+
+
+def _typed(value) -> str:
+    """What the user typed, for an error message ("empty" when nothing)."""
+    text = "" if value is None else str(value)
+    return "empty" if not text.strip() else repr(text[:40])
 
 
 def bundled() -> list[str]:
@@ -39,22 +49,23 @@ def parse_request(scenario, seed, years, max_years: float) -> tuple[str, int, fl
     try:
         if isinstance(seed, bool) or seed is None or str(seed).strip() == "":
             raise ValueError
-        seed_f = float(seed)
+        seed_f = float(str(seed).strip())
         if not seed_f.is_integer():
             raise ValueError
         seed_i = int(seed_f)
     except (TypeError, ValueError, OverflowError):
-        raise WebError(400, f"seed {str(seed)[:40]!r}: expected a whole number from 0 to {MAX_SEED}") from None
+        raise WebError(400, f"seed {_typed(seed)}: expected a whole number from 0 to {MAX_SEED}") from None
     if not 0 <= seed_i <= MAX_SEED:
         raise WebError(400, f"seed {seed_i}: expected a whole number from 0 to {MAX_SEED}")
+    expected = f"expected a number of years from {MIN_YEARS:.4f} (one day) to {max_years:g}"
     try:
         if isinstance(years, bool) or years is None:
             raise ValueError
-        years_f = float(years)
+        years_f = float(str(years).strip())
     except (TypeError, ValueError, OverflowError):
-        raise WebError(400, f"years {str(years)[:40]!r}: expected a number in (0, {max_years:g}]") from None
-    if not math.isfinite(years_f) or not 0 < years_f <= max_years:
-        raise WebError(400, f"years {years_f:g}: expected a number in (0, {max_years:g}]")
+        raise WebError(400, f"years {_typed(years)}: {expected}") from None
+    if not math.isfinite(years_f) or not MIN_YEARS <= years_f <= max_years:
+        raise WebError(400, f"years {_typed(years)}: {expected}")
     return scenario, seed_i, years_f
 
 
@@ -79,10 +90,11 @@ class Job:
 class Jobs:
     """Background runs writing into one results folder."""
 
-    def __init__(self, root: Path, max_years: float = 1.0, max_running: int = 2):
+    def __init__(self, root: Path, max_years: float = 1.0, max_running: int = 2, max_disk_bytes: int = 5_000_000_000):
         self.root = Path(root)
         self.max_years = max_years
         self.max_running = max_running
+        self.max_disk_bytes = max_disk_bytes
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -100,6 +112,13 @@ class Jobs:
             running = sum(j.status == "running" for j in self._jobs.values())
             if running >= self.max_running:
                 raise WebError(429, f"{running} runs are in progress; wait for one to finish")
+            used = disk_used(self.root)
+            pending = sum(j.years for j in self._jobs.values() if j.status == "running") + years
+            need = used + pending * RUN_BYTES_PER_YEAR
+            if need > self.max_disk_bytes:
+                raise WebError(507, f"the results folder holds {used / 1e9:.2f} GB; a {years:g}-year run needs about "
+                                    f"{years * RUN_BYTES_PER_YEAR / 1e9:.2f} GB more, over the "
+                                    f"{self.max_disk_bytes / 1e9:g} GB limit (--max-disk-gb): delete old runs first")
             job = Job(id=f"{next(self._ids)}-{os.getpid()}-{int(time.time() * 1000) % 10**8}",
                       scenario=scenario, seed=seed, years=years)
             self._jobs[job.id] = job
@@ -144,6 +163,18 @@ class Jobs:
             job.finished = time.time()
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
+
+
+def disk_used(root: Path) -> int:
+    """Bytes of the files in the results folder (symlinks not followed)."""
+    total = 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                pass
+    return total
 
 
 def _write_report(results, path: Path) -> None:

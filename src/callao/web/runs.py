@@ -1,5 +1,5 @@
 """The results folder the dashboard serves: finding runs and comparisons, resolving ids safely,
-loading a run's tables (cached).
+reading a run through :meth:`callao.results.Results.read` (cached on its files' identity).
 
 A *run* is a folder with ``kpis.json``, a *comparison* one with ``comparison.csv``: the results
 folder itself (id ``@root``) and its subfolders down to two levels (id ``a`` or ``a/b``). Ids are
@@ -9,16 +9,18 @@ id reaches a file outside it (``..``, absolute paths and symlinks out are refuse
 
 from __future__ import annotations
 
-import json
-import math
+import os
 import re
 import threading
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
+
+from callao.results import Results, ResultsError
 
 ROOT_ID = "@root"
 SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9._\-]{0,127}"
@@ -26,6 +28,7 @@ ID_RE = re.compile(rf"^(?:{re.escape(ROOT_ID)}|{SEGMENT}(?:/{SEGMENT})?)$")
 RUN_FILES = ("kpis.json", "vessels.parquet", "containers.parquet", "closures.parquet", "naval.parquet",
              "scenario.json", "report.html")
 COMPARISON_FILES = ("comparison.csv", "report.html")
+RUN_TABLES = ("scenario.json", "vessels.parquet", "containers.parquet", "closures.parquet", "naval.parquet")
 MAX_DEPTH = 2
 
 
@@ -53,10 +56,11 @@ class Entry:
 class Store:
     """One results folder."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, max_cached: int = 3):
         self.root = Path(root).expanduser().resolve()
+        self.max_cached = max_cached  # runs kept in memory (a year's run holds ~0.4 GB)
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, float], RunData] = {}
+        self._cache: OrderedDict[tuple, Run | WebError] = OrderedDict()
 
     # --- discovery --------------------------------------------------------------------------
     def _inside(self, p: Path) -> bool:
@@ -131,129 +135,68 @@ class Store:
         return path.resolve()
 
     # --- loading ----------------------------------------------------------------------------
-    def load(self, run_id: str) -> "RunData":
+    def identity(self, folder: Path) -> tuple:
+        """What identifies a run's content: each table's name, size and modification time."""
+        out = []
+        for name in RUN_TABLES:
+            try:
+                st = (folder / name).stat()
+            except OSError:
+                out.append((name, None, None))
+            else:
+                out.append((name, st.st_size, st.st_mtime_ns))
+        return tuple(out)
+
+    def load(self, run_id: str) -> Run:
+        """The run ``run_id``, read through :meth:`Results.read` once per content identity (a
+        rewritten file is read again); :class:`WebError` 422 with the reason when it cannot be
+        read. One run is read at a time, so many users asking at once cost one read."""
         folder = self.folder(run_id, "run")
-        mtime = (folder / "kpis.json").stat().st_mtime
-        key = (str(folder), mtime)
+        key = (str(folder), self.identity(folder))
         with self._lock:
-            data = self._cache.get(key)
-            if data is None:
-                data = RunData.read(run_id, folder)
-                if len(self._cache) > 8:
-                    self._cache.clear()
-                self._cache[key] = data
-        return data
+            hit = self._cache.get(key)
+            if hit is None:
+                try:
+                    hit = Run(run_id, folder, Results.read(folder))
+                except ResultsError as e:
+                    reason = str(e).replace(f"{folder}{os.sep}", "").replace(str(self.root), "<results>")
+                    hit = WebError(422, f"run {run_id!r} cannot be read: {reason}")
+                self._cache[key] = hit
+                self._cache.move_to_end(key)
+                while len(self._cache) > self.max_cached:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(key)
+        if isinstance(hit, WebError):
+            raise hit
+        return hit
 
     def comparison(self, comp_id: str) -> pd.DataFrame:
         folder = self.folder(comp_id, "comparison")
         return read_comparison(folder / "comparison.csv")
 
 
-def _read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
-    if not path.is_file():
-        return None
-    if columns is not None:
-        have = set(pq.read_schema(path).names)
-        columns = [c for c in columns if c in have]
-    return pq.read_table(path, columns=columns).to_pandas()
-
-
-CONTAINER_COLUMNS = ["terminal", "t_yard_in", "t_yard_out", "teu", "t_gate", "customs_channel",
-                     "t_inspection_start", "found", "contraband_kg", "flow"]
-
-
 @dataclass
-class RunData:
-    """A run's tables (containers: only the columns the plots use)."""
+class Run:
+    """A run as the dashboard serves it: its id and folder, its :class:`Results`, and what the
+    page shows of it, built once (:meth:`once`)."""
 
     id: str
     folder: Path
-    kpis: dict
-    meta: dict
-    vessels: pd.DataFrame
-    closures: pd.DataFrame
-    naval: pd.DataFrame
-    _containers: pd.DataFrame | None = None
-    _lock: threading.Lock | None = None
+    results: Results
+    _built: dict = field(default_factory=dict)
+    _locks: dict = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @classmethod
-    def read(cls, run_id: str, folder: Path) -> "RunData":
-        try:
-            kpis = json.loads((folder / "kpis.json").read_text())
-            meta = json.loads((folder / "scenario.json").read_text()) if (folder / "scenario.json").is_file() else {}
-            vessels = _read_parquet(folder / "vessels.parquet")
-        except (OSError, ValueError) as e:
-            raise WebError(422, f"run {run_id!r} cannot be read: {e}") from None
-        if vessels is None:
-            vessels = pd.DataFrame(columns=["vessel_id", "terminal", "port", "t_arrival"])
-        closures = _read_parquet(folder / "closures.parquet")
-        naval = _read_parquet(folder / "naval.parquet")
-        return cls(run_id, folder, kpis if isinstance(kpis, dict) else {}, meta if isinstance(meta, dict) else {},
-                   vessels,
-                   closures if closures is not None else pd.DataFrame(columns=["port", "start_h", "end_h", "reason"]),
-                   naval if naval is not None else pd.DataFrame(columns=["port", "start_h", "end_h"]),
-                   None, threading.Lock())
-
-    @property
-    def containers(self) -> pd.DataFrame | None:
+    def once(self, what: str, build: Callable[[Results], Any]) -> Any:
+        """``build(results)``, computed on the first call for ``what`` and kept with the run (one
+        lock per ``what``: a slow build does not hold up the others)."""
         with self._lock:
-            if self._containers is None:
-                self._containers = _read_parquet(self.folder / "containers.parquet", CONTAINER_COLUMNS)
-                if self._containers is None:
-                    self._containers = pd.DataFrame()
-        return self._containers if len(self._containers.columns) else None
-
-    @property
-    def scenario(self) -> dict:
-        sc = self.meta.get("scenario")
-        return sc if isinstance(sc, dict) else {}
-
-    @property
-    def name(self) -> str:
-        return str(self.scenario.get("name", "?"))
-
-    @property
-    def seed(self):
-        return self.meta.get("seed")
-
-    @property
-    def terminals(self) -> list[dict]:
-        ts = self.scenario.get("terminals")
-        if isinstance(ts, list) and ts:
-            return [t for t in ts if isinstance(t, dict) and "name" in t]
-        names = sorted(self.vessels["terminal"].dropna().astype(str).unique()) if "terminal" in self.vessels else []
-        return [{"name": n, "label": n, "quay_length_m": 1000.0, "port": "callao"} for n in names]
-
-    @property
-    def home_port(self) -> str:
-        return str(self.scenario.get("home_port", "callao"))
-
-    @property
-    def horizon_h(self) -> float:
-        years = (self.scenario.get("simulation") or {}).get("years")
-        if isinstance(years, (int, float)) and math.isfinite(years) and years > 0:
-            return float(years) * 8760.0
-        t = self.vessels["t_arrival"].to_numpy(float) if len(self.vessels) else np.array([24.0])
-        return float(np.nanmax(t)) if t.size else 24.0
-
-    @property
-    def end_h(self) -> float:
-        """Last time anything happens (calls arriving before the horizon finish after it)."""
-        if len(self.vessels) and "t_depart" in self.vessels:
-            d = self.vessels["t_depart"].to_numpy(float)
-            d = d[np.isfinite(d)]
-            if d.size:
-                return float(max(self.horizon_h, d.max()))
-        return self.horizon_h
-
-    def geometry_key(self) -> tuple[tuple, ...]:
-        return tuple((str(t["name"]), str(t.get("port", self.home_port)), float(t.get("quay_length_m", 1000.0)),
-                      t.get("lon"), t.get("lat")) for t in self.terminals)
-
-    @property
-    def ports(self) -> list[str]:
-        ports = {str(t.get("port", self.home_port)) for t in self.terminals}
-        return [self.home_port, *sorted(ports - {self.home_port})]
+            lock = self._locks.setdefault(what, threading.Lock())
+        with lock:
+            if what not in self._built:
+                self._built[what] = build(self.results)
+            return self._built[what]
 
 
 def read_comparison(path: Path) -> pd.DataFrame:
