@@ -11,16 +11,14 @@ refused.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from callao.results import atomic_write
+from callao.results import Results, ResultsError
+from callao.tables import atomic_write
 
 FORMATS = ("csv", "xlsx")
 DEFAULT_SAMPLE = 10_000
@@ -55,13 +53,6 @@ def _inside(folder: Path, name: str) -> Path | None:
     return path
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
-    try:
-        return pq.read_table(path).to_pandas()
-    except (OSError, pa.ArrowException) as e:
-        raise ExportError(f"{path}: not a readable Parquet table ({e})") from None
-
-
 def container_sample(containers: pd.DataFrame, size: int = DEFAULT_SAMPLE, seed: int = 0) -> pd.DataFrame:
     """``size`` containers drawn without replacement by ``numpy.random.default_rng(seed)``, kept in
     the run's order (``size = 0``: all of them). Each keeps its ``container_id`` (added as the row
@@ -80,27 +71,16 @@ def container_sample(containers: pd.DataFrame, size: int = DEFAULT_SAMPLE, seed:
 
 
 def read_run_tables(folder: Path, sample: int = DEFAULT_SAMPLE, seed: int = 0) -> dict[str, pd.DataFrame]:
-    """The tables of a run folder: ``calls``, ``containers`` (sample) and ``kpis``. Reads the Parquet
-    files directly (a later ``Results.read`` can replace this)."""
-    vessels = _inside(folder, "vessels.parquet")
-    if vessels is None:
-        raise ExportError(f"{folder}: a run folder needs vessels.parquet (write one with: callao run --out {folder})")
-    calls = _read_parquet(vessels)
-    if "vessel_id" not in calls:  # the id the containers' vessel_in / vessel_out refer to
-        calls.insert(0, "vessel_id", np.arange(len(calls)))
-    tables = {"calls": calls}
-    containers = _inside(folder, "containers.parquet")
-    if containers is not None:
-        tables["containers"] = container_sample(_read_parquet(containers), sample, seed)
-    kpis = _inside(folder, "kpis.json")
-    if kpis is not None:
-        try:
-            data = json.loads(kpis.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise ExportError(f"{kpis}: not readable JSON ({e})") from None
-        if not isinstance(data, dict):
-            raise ExportError(f"{kpis}: expected a mapping of KPI name to number")
-        tables["kpis"] = pd.DataFrame({"kpi": list(data), "value": list(data.values())})
+    """The tables of a run folder, read through :meth:`Results.read` (validated, inside the folder
+    only): ``calls`` (the vessels table), ``containers`` (a sample) and ``kpis``."""
+    try:
+        results = Results.read(folder)
+    except ResultsError as e:
+        raise ExportError(str(e)) from None
+    tables = {"calls": results.vessels}
+    if results.containers is not None:
+        tables["containers"] = container_sample(results.containers, sample, seed)
+    tables["kpis"] = pd.DataFrame({"kpi": list(results.kpis), "value": list(results.kpis.values())})
     return tables
 
 
