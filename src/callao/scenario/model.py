@@ -18,6 +18,13 @@ FLOWS = ("import", "export", "empty_in", "empty_out", "transship")
 and is loaded; ``transship`` is discharged and loaded onto a later call at the same terminal."""
 
 
+MAX_CALLS_PER_YEAR_PER_STREAM = 20_000.0
+"""A tramp stream above this (55 calls a day) is a mistake: a busy port sees a few thousand a year."""
+
+MAX_CALLS_PER_RUN = 500_000
+"""Vessel calls a run may expect (calls a year x years): a bound that keeps every run tractable."""
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -99,7 +106,7 @@ class Service(CallSize):
     terminal: str
     vessel_class: str
     region: str = Field(description="trade region the service links Callao to")
-    interval_days: float = Field(7.0, gt=0)
+    interval_days: float = Field(7.0, ge=0.5, description="days between calls (at least half a day)")
     first_window_h: float = Field(0.0, ge=0, description="first berthing window after the start, hours")
     lateness_h: Distribution = Field(
         default=Constant(dist="constant", value=0.0),
@@ -117,7 +124,7 @@ class Tramp(CallSize):
     terminal: str
     vessel_class: str
     region: str = "other"
-    calls_per_year: float = Field(gt=0)
+    calls_per_year: float = Field(gt=0, le=MAX_CALLS_PER_YEAR_PER_STREAM)
 
 
 class Channel(Section):
@@ -132,8 +139,8 @@ class Channel(Section):
 class Naval(Section):
     """Naval movements through the shared waters, on their own schedule and with priority."""
 
-    movements_per_day: float = Field(0.0, ge=0)
-    duration_h: float = Field(0.5, ge=0, description="channel time blocked per movement, hours")
+    movements_per_day: float = Field(0.0, ge=0, le=48, description="mean naval movements a day (at most one every 30 min)")
+    duration_h: float = Field(0.5, ge=0, le=24, description="channel time blocked per movement, hours")
     day_start_h: float = Field(0.0, ge=0, lt=24, description="earliest hour of day for movements")
     day_end_h: float = Field(24.0, gt=0, le=24, description="latest hour of day for movements")
 
@@ -148,7 +155,7 @@ class Naval(Section):
 
 class Season(Section):
     months: list[int] = Field(min_length=1, description="calendar months 1-12")
-    events_per_month: float = Field(ge=0)
+    events_per_month: float = Field(ge=0, le=10)
 
     @field_validator("months")
     @classmethod
@@ -420,6 +427,12 @@ class Scenario(Section):
                                  f"expected one of {sorted(ports)} (home_port or a [[ports]] entry)")
         if not self.services and not self.tramp:
             raise ValueError("a scenario needs at least one service or tramp stream of vessel calls")
+        per_year = sum(t.calls_per_year for t in self.tramp) + sum(365.0 / s.interval_days for s in self.services)
+        if per_year * self.simulation.years > MAX_CALLS_PER_RUN:
+            raise ValueError(
+                f"simulation.years = {self.simulation.years} with {per_year:,.0f} vessel calls a year "
+                f"expects {per_year * self.simulation.years:,.0f} vessel calls: expected at most "
+                f"{MAX_CALLS_PER_RUN:,} per run (shorten the horizon or run replications)")
         if self.simulation.containers:
             missing = [s for s in ("dwell_days", "gate") if getattr(self, s) is None]
             if missing:

@@ -31,6 +31,23 @@ it, so that the connection pool stays stable (with a factor of 1 it would be a c
 queue and grow without bound)."""
 
 
+def below_resolution(now_h: float, step_h: float) -> bool:
+    """True if a step of ``step_h`` hours cannot move a clock that reads ``now_h``: it is below
+    the floating-point spacing at ``now_h`` (about 6e-11 h after 30 years)."""
+    return now_h + step_h <= now_h
+
+
+def delay_until(now_h: float, t_h: float) -> float:
+    """The timeout delay (hours, >= 0) that brings a clock reading ``now_h`` to at least ``t_h``
+    despite rounding: ``now_h + delay >= t_h`` holds exactly in floating point."""
+    delay = t_h - now_h
+    if delay <= 0:
+        return 0.0
+    while now_h + delay < t_h:
+        delay = float(np.nextafter(delay, np.inf))
+    return delay
+
+
 class Quay:
     """A continuous quay: a vessel takes the smallest free gap its length (plus clearance) fits,
     at the gap's start. Waiting vessels are served in arrival order, but one that fits may go
@@ -157,15 +174,15 @@ class Channel:
         while True:
             t = env.now
             end = self.closures.clash_end(t, self.transit_h)
-            if end is not None:
+            if end is not None:  # windows end after t; waiting to at least their end always progresses
                 delays["closure_delay_h"] += end - t
-                yield env.timeout(end - t)
+                yield env.timeout(delay_until(t, end))
                 continue
             end = self.naval.clash_end(t, self.transit_h)
             if end is not None:
                 delays["naval_delay_h"] += end - t
                 delays["naval_encounters"] = 1
-                yield env.timeout(end - t)
+                yield env.timeout(delay_until(t, end))
                 continue
             if self.large_in_channel or (large and self.small_in_channel):
                 yield self.released
@@ -241,7 +258,7 @@ class Waterside:
         self.times = {k: np.full(n, np.nan) for k in VESSEL_TIMES}
         self.extra = {k: np.zeros(n) for k in (
             "closure_delay_h", "naval_delay_h", "traffic_delay_h", "naval_encounters",
-            "quay_position_m", "n_transship_out_actual", "cranes_max")}
+            "quay_position_m", "n_transship_out_actual", "cranes_max", "work_moves", "crane_hours")}
         self._box_vessel_in: list[np.ndarray] = []  # per discharging call: its vessel index per box
         self._taken: list[tuple[np.ndarray, int]] = []  # (box ids, vessel_out)
         self._next_box = 0
@@ -286,15 +303,15 @@ class Waterside:
 
     def _arrivals(self) -> Generator:
         for i, t in enumerate(self.calls["t_arrival"].to_numpy()):
-            yield self.env.timeout(t - self.env.now)
+            yield self.env.timeout(delay_until(self.env.now, t))
             self.env.process(self._vessel(i))
 
     def _crane_stops(self, port: str) -> Generator:
         mine = self.closures[self.closures["port"] == port]
         for start, end in zip(mine["start_h"], mine["end_h"]):
-            yield self.env.timeout(max(start - self.env.now, 0))
+            yield self.env.timeout(delay_until(self.env.now, start))
             self._set_stopped(port, True)
-            yield self.env.timeout(max(end - self.env.now, 0))
+            yield self.env.timeout(delay_until(self.env.now, end))
             self._set_stopped(port, False)
 
     def _set_stopped(self, port: str, stopped: bool) -> None:
@@ -344,6 +361,7 @@ class Waterside:
         self._taken.append((taken, i))
         extra["n_transship_out_actual"][i] = taken.size
         work = max(row.moves + taken.size - row.n_transship_out, 0.0)
+        extra["work_moves"][i] = work
         yield from self._work(self.cranes[name], Job(env, int(row.max_cranes)), work,
                               term.moves_per_crane_hour, i, port)
         times["t_handling_end"][i] = env.now
@@ -361,15 +379,28 @@ class Waterside:
 
     def _work(self, pool: Cranes, job: Job, work: float, rate_per_crane: float, i: int,
               port: str) -> Generator:
+        """Process: work ``work`` moves with the cranes the pool gives the job, re-planning each
+        time the allocation or a crane stop changes. The work is done when the planned finish
+        fires, or when what is left would take less than the clock can resolve at ``env.now``
+        (so a step too small to move the clock never spins)."""
         env = self.env
         pool.join(job)
         remaining = work
-        while remaining > 1e-9 * max(work, 1.0):
+        while remaining > 0:
             rate = 0.0 if self.stopped[port] else job.cranes * rate_per_crane
             self.extra["cranes_max"][i] = max(self.extra["cranes_max"][i], job.cranes)
             job.wake = env.event()
-            t0 = env.now
-            yield (env.timeout(remaining / rate) | job.wake) if rate > 0 else job.wake
+            if rate <= 0:
+                yield job.wake
+                continue
+            if below_resolution(env.now, remaining / rate):
+                break
+            t0, cranes = env.now, job.cranes
+            finish = env.timeout(remaining / rate)
+            fired = yield finish | job.wake
+            self.extra["crane_hours"][i] += cranes * (env.now - t0)
+            if finish in fired:
+                break
             remaining -= rate * (env.now - t0)
         pool.leave(job)
 
