@@ -61,6 +61,7 @@ def compute_kpis(r) -> dict[str, float]:
     occ = r.berth_occupancy.iloc[int(warm):]
     for t in sc.terminals:
         k[f"berth_occupancy_{t.name}"] = float(occ[t.name].mean())
+    k.update(_crane_kpis(r, arrived))
     home = v["port"] == sc.home_port
     k["civil_military_encounters"] = int(v.loc[arrived & home, "naval_encounters"].sum())
     k["naval_movements"] = int(((r.naval["start_h"] < H) & (r.naval["port"] == sc.home_port)).sum())
@@ -84,6 +85,21 @@ def compute_kpis(r) -> dict[str, float]:
     k["transship_unmatched_moves"] = int((v["n_transship_out"] - v["n_transship_out_actual"]).clip(lower=0).sum())
     if r.containers is not None:
         k.update(_container_kpis(r))
+    return k
+
+
+def _crane_kpis(r, arrived: pd.Series) -> dict[str, float]:
+    """Crane use per terminal: crane-hours worked over the pool's crane-hours, and how often a
+    ship got fewer cranes than its deployment limit (the pool binding)."""
+    sc, v, H = r.scenario, r.vessels, r.horizon_h
+    k: dict[str, float] = {}
+    if "crane_hours" not in v.columns:
+        return k
+    for t in sc.terminals:
+        sel = arrived & (v["terminal"] == t.name)
+        k[f"crane_utilisation_{t.name}"] = float(v.loc[sel, "crane_hours"].sum() / (t.cranes * H))
+        k[f"crane_short_call_share_{t.name}"] = float(
+            (v.loc[sel, "cranes_max"] < v.loc[sel, "crane_limit"]).mean()) if sel.any() else 0.0
     return k
 
 

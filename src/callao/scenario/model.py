@@ -82,6 +82,12 @@ class Terminal(Section):
         0.0, ge=0, description="gap kept free between berthed ships, metres"
     )
     cranes: int = Field(ge=1, description="ship-to-shore cranes in the pool")
+    crane_spacing_m: float | None = Field(
+        None, gt=0, description="hull length each crane needs (its gantry plus the bays kept free "
+                                "between cranes), metres: a ship of L m takes at most floor(L / spacing) "
+                                "cranes (none: no length rule)")
+    max_cranes_per_ship: int | None = Field(
+        None, ge=1, description="the terminal's deployment rule: most cranes it puts on one ship")
     moves_per_crane_hour: float = Field(gt=0, description="gross moves per crane-hour")
     mooring_h: float = Field(0.0, ge=0, description="berthing and preparation before work, hours")
     unmooring_h: float = Field(0.0, ge=0, description="lashing checks and unberthing, hours")
@@ -90,6 +96,17 @@ class Terminal(Section):
     lon: float | None = Field(None, description="quay midpoint longitude, degrees (for maps)")
     lat: float | None = Field(None, description="quay midpoint latitude, degrees")
     port: str = Field("callao", description="the port whose channel and closures the terminal shares")
+
+    def cranes_per_ship(self, loa_m: float, class_max: int) -> int:
+        """Most cranes this terminal puts on a ship of ``loa_m`` metres whose class allows
+        ``class_max``: the smallest of the class's maximum, the length rule and the terminal's
+        rule, and at least one. The pool shares its cranes among the ships at berth up to this."""
+        n = class_max
+        if self.crane_spacing_m:
+            n = min(n, int(loa_m // self.crane_spacing_m))
+        if self.max_cranes_per_ship:
+            n = min(n, self.max_cranes_per_ship)
+        return max(n, 1)
 
 
 class CallSize(Section):

@@ -258,7 +258,7 @@ class Waterside:
         self.times = {k: np.full(n, np.nan) for k in VESSEL_TIMES}
         self.extra = {k: np.zeros(n) for k in (
             "closure_delay_h", "naval_delay_h", "traffic_delay_h", "naval_encounters",
-            "quay_position_m", "n_transship_out_actual", "cranes_max", "work_moves", "crane_hours")}
+            "quay_position_m", "n_transship_out_actual", "cranes_max", "crane_limit", "work_moves", "crane_hours")}
         self._box_vessel_in: list[np.ndarray] = []  # per discharging call: its vessel index per box
         self._taken: list[tuple[np.ndarray, int]] = []  # (box ids, vessel_out)
         self._next_box = 0
@@ -291,6 +291,7 @@ class Waterside:
         out["naval_encounters"] = out["naval_encounters"].astype(np.int32)
         out["n_transship_out_actual"] = out["n_transship_out_actual"].astype(np.int64)
         out["cranes_max"] = out["cranes_max"].astype(np.int32)
+        out["crane_limit"] = out["crane_limit"].astype(np.int32)
         return out
 
     def transshipments(self) -> tuple[np.ndarray, np.ndarray]:
@@ -362,7 +363,9 @@ class Waterside:
         extra["n_transship_out_actual"][i] = taken.size
         work = max(row.moves + taken.size - row.n_transship_out, 0.0)
         extra["work_moves"][i] = work
-        yield from self._work(self.cranes[name], Job(env, int(row.max_cranes)), work,
+        limit = term.cranes_per_ship(row.loa_m, int(row.max_cranes))
+        extra["crane_limit"][i] = limit
+        yield from self._work(self.cranes[name], Job(env, limit), work,
                               term.moves_per_crane_hour, i, port)
         times["t_handling_end"][i] = env.now
         self._discharge_transship(i, row, name)
