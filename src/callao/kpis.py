@@ -57,6 +57,10 @@ def compute_kpis(r) -> dict[str, float]:
     k["berth_wait_mean_h"] = _mean(m["t_berth_assigned"] - m["t_arrival"])
     k["berth_time_mean_h"] = _mean(m["t_unberth"] - m["t_berth"])
     k["turnaround_mean_h"] = _mean(m["t_depart"] - m["t_arrival"])
+    for kpi, col in (("pilot_wait_mean_h", "pilot_wait_h"), ("tug_wait_mean_h", "tug_wait_h"),
+                     ("daylight_wait_mean_h", "daylight_delay_h")):
+        if col in m.columns:
+            k[kpi] = _mean(m[col])
     k["berth_productivity_mean_mph"] = _mean(m["moves"] / (m["t_handling_end"] - m["t_handling_start"]))
     occ = r.berth_occupancy.iloc[int(warm):]
     for t in sc.terminals:

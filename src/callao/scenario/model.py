@@ -145,12 +145,55 @@ class Tramp(CallSize):
 
 
 class Channel(Section):
-    """The approach channel and harbour entrance that every vessel transits."""
+    """The approach channel and harbour entrance that every vessel transits, and its rules:
+    compulsory pilotage from a pool of pilots, tugs by vessel length from a pool of tugs, and a
+    daylight rule for the largest ships. Each rule is off by default (0 pilots, 0 tugs, no
+    daylight length)."""
 
     transit_h: float = Field(0.0, ge=0, description="time to transit between anchorage and berth")
     one_way_loa_m: float = Field(
         1e9, gt=0, description="vessels at least this long need the channel to themselves"
     )
+    pilots: int = Field(0, ge=0, le=1000, description="pilots on duty (0: no compulsory pilotage); "
+                                                     "each transit takes one for boarding + transit")
+    pilot_boarding_h: Distribution = Field(
+        default=Constant(dist="constant", value=0.0),
+        description="pilot launch run and boarding before a transit, hours (the pilot is busy from "
+                    "the request being granted until the transit ends)")
+    pilot_outbound: bool = Field(True, description="outbound transits need a pilot too")
+    tugs: int = Field(0, ge=0, le=1000, description="tugs in the pool (0: no tug rule)")
+    tugs_by_loa: list[tuple[float, int]] = Field(
+        default=[(0.0, 1)], description="[[min_loa_m, tugs], ...]: a ship takes the tugs of the "
+                                        "largest min_loa_m not above its length")
+    tug_assist_h: float = Field(0.0, ge=0, description="tugs stay after the transit to push the "
+                                                       "ship on or off the berth, hours")
+    daylight_loa_m: float | None = Field(
+        None, gt=0, description="ships at least this long transit only in daylight (none: no rule)")
+    sunrise_local_h: float = Field(6.0, ge=0, lt=24, description="local hour from which daylight transits may start")
+    sunset_local_h: float = Field(18.0, gt=0, le=24, description="local hour by which a daylight transit must end")
+    utc_offset_h: float = Field(-5.0, ge=-14, le=14, description="local time minus UTC, hours (Lima: -5)")
+
+    @model_validator(mode="after")
+    def _rules(self):
+        if self.sunset_local_h <= self.sunrise_local_h:
+            raise ValueError(f"sunset_local_h ({self.sunset_local_h}) must be after sunrise_local_h "
+                             f"({self.sunrise_local_h})")
+        if self.daylight_loa_m is not None and self.transit_h > self.sunset_local_h - self.sunrise_local_h:
+            raise ValueError(f"transit_h ({self.transit_h}) does not fit in the daylight window "
+                             f"{self.sunrise_local_h}-{self.sunset_local_h} h: daylight ships could never sail")
+        if not self.tugs_by_loa or any(n < 0 or loa < 0 for loa, n in self.tugs_by_loa):
+            raise ValueError(f"tugs_by_loa must list [min_loa_m >= 0, tugs >= 0] pairs, got {self.tugs_by_loa}")
+        return self
+
+    def tugs_for(self, loa_m: float) -> int:
+        """Tugs a ship of ``loa_m`` metres needs (0 when the channel has no tug pool)."""
+        if not self.tugs:
+            return 0
+        fits = [(loa, n) for loa, n in sorted(self.tugs_by_loa) if loa <= loa_m]
+        return fits[-1][1] if fits else 0
+
+    def needs_daylight(self, loa_m: float) -> bool:
+        return self.daylight_loa_m is not None and loa_m >= self.daylight_loa_m
 
 
 class Naval(Section):
@@ -437,6 +480,18 @@ class Scenario(Section):
                                          f"expected some of {sorted(terminals)}")
                 for name in [call.terminal, *getattr(call, "alternatives", [])]:
                     self._check_fit(where, classes[call.vessel_class], terminals[name])
+        for port in self.port_names if self._ports_known() else []:
+            ch = self.port_settings(port).channel
+            for t in self.terminals:
+                if t.port != port:
+                    continue
+                for vc in classes.values():
+                    need = ch.tugs_for(vc.loa_m)
+                    if need > ch.tugs > 0:
+                        where = "channel" if port == self.home_port else f"ports ({port}).channel"
+                        raise ValueError(
+                            f"{where}.tugs = {ch.tugs}: vessel class {vc.name!r} (loa_m={vc.loa_m}) needs "
+                            f"{need} tugs by tugs_by_loa; expected a pool of at least {need}")
         ports = {self.home_port, *(p.name for p in self.ports)}
         for i, t in enumerate(self.terminals):
             if t.port not in ports:
@@ -458,6 +513,9 @@ class Scenario(Section):
                     "(or set simulation.containers = false for a vessels-only run)"
                 )
         return self
+
+    def _ports_known(self) -> bool:
+        return all(t.port in self.port_names for t in self.terminals)
 
     @staticmethod
     def _check_fit(where: str, vc: VesselClass, t: Terminal) -> None:

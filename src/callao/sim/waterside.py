@@ -16,6 +16,7 @@ import pandas as pd
 import simpy
 
 from callao.scenario import Scenario
+from callao.scenario.model import Channel as ChannelRules
 from callao.scenario.model import Terminal
 from callao.sim.disruptions import Windows
 from callao.sim.streams import Streams
@@ -24,6 +25,11 @@ VESSEL_TIMES = (
     "t_berth_assigned", "t_channel_in", "t_berth", "t_handling_start", "t_handling_end",
     "t_unberth", "t_depart",
 )
+
+CHANNEL_DELAYS = (
+    "pilot_wait_h", "tug_wait_h", "daylight_delay_h", "closure_delay_h", "naval_delay_h", "traffic_delay_h",
+)
+"""Hours a call waited for each channel resource or rule, inbound plus outbound."""
 
 TRANSSHIP_TAKE_FACTOR = 2
 """A call loads up to this multiple of its planned transshipment moves from the boxes ready for
@@ -151,26 +157,66 @@ def allocate_cranes(total: int, maxima: list[int]) -> list[int]:
 
 
 class Channel:
-    """The approach channel: closures and naval movements block it; a vessel at least
-    ``one_way_loa_m`` long needs it to itself, smaller ones may pass each other."""
+    """The approach channel and its rules. A transit takes a pilot from the pool (compulsory
+    pilotage; the pilot boards first), then the tugs its length needs, then waits until no closure
+    or naval movement blocks the channel, the daylight rule allows it (ships at least
+    ``daylight_loa_m`` long only between sunrise and sunset, local time) and the traffic rule allows
+    it (a vessel at least ``one_way_loa_m`` long needs the channel to itself; smaller ones may pass
+    each other). The pilot leaves at the end of the transit, the tugs after ``tug_assist_h``."""
 
-    def __init__(self, env: simpy.Environment, transit_h: float, one_way_loa_m: float,
-                 closures: Windows, naval: Windows):
+    def __init__(self, env: simpy.Environment, rules: ChannelRules, closures: Windows, naval: Windows,
+                 rng: np.random.Generator, start_local_h: float = 0.0):
         self.env = env
-        self.transit_h = transit_h
-        self.one_way_loa_m = one_way_loa_m
+        self.rules = rules
+        self.transit_h = rules.transit_h
+        self.one_way_loa_m = rules.one_way_loa_m
         self.closures = closures
         self.naval = naval
+        self.rng = rng
+        self.start_local_h = start_local_h
+        self.pilots = simpy.Resource(env, rules.pilots) if rules.pilots else None
+        self.tugs = simpy.Container(env, rules.tugs, init=rules.tugs) if rules.tugs else None
         self.large_in_channel = 0
         self.small_in_channel = 0
         self.released = env.event()
 
+    def daylight_start(self, t: float) -> float:
+        """The earliest time >= ``t`` (run hours) at which a daylight transit may start."""
+        r = self.rules
+        local = (t + self.start_local_h) % 24.0
+        if r.sunrise_local_h <= local and local + self.transit_h <= r.sunset_local_h:
+            return t
+        wait = r.sunrise_local_h - local if local < r.sunrise_local_h else 24.0 - local + r.sunrise_local_h
+        return t + wait
+
     def transit(self, loa_m: float, delays: dict[str, float],
-                on_start: Callable[[], None] | None = None) -> Generator:
-        """Process: wait until the channel may be entered, then transit. Adds hours of delay by
-        cause to ``delays`` (closure_delay_h, naval_delay_h, traffic_delay_h) and sets
-        ``naval_encounters`` to 1 if a naval movement held the vessel back."""
-        env, large = self.env, loa_m >= self.one_way_loa_m
+                on_start: Callable[[], None] | None = None, outbound: bool = False) -> Generator:
+        """Process: get a pilot and tugs, wait until the channel may be entered, then transit. Adds
+        hours of delay by cause to ``delays`` (pilot_wait_h, tug_wait_h, daylight_delay_h,
+        closure_delay_h, naval_delay_h, traffic_delay_h) and sets ``naval_encounters`` to 1 if a
+        naval movement held the vessel back."""
+        env, rules, large = self.env, self.rules, loa_m >= self.one_way_loa_m
+        daylight = rules.needs_daylight(loa_m)
+        if daylight:  # no pilot is called for a ship that may not sail before sunrise
+            t = env.now
+            start = self.daylight_start(t)
+            if start > t:
+                delays["daylight_delay_h"] += start - t
+                yield env.timeout(delay_until(t, start))
+        pilot = None
+        if self.pilots is not None and (rules.pilot_outbound or not outbound):
+            t = env.now
+            pilot = self.pilots.request()
+            yield pilot
+            delays["pilot_wait_h"] += env.now - t
+            boarding = float(rules.pilot_boarding_h.sample(self.rng, 1)[0])
+            if boarding > 0:
+                yield env.timeout(boarding)
+        n_tugs = rules.tugs_for(loa_m)
+        if self.tugs is not None and n_tugs:
+            t = env.now
+            yield self.tugs.get(n_tugs)
+            delays["tug_wait_h"] += env.now - t
         while True:
             t = env.now
             end = self.closures.clash_end(t, self.transit_h)
@@ -184,6 +230,12 @@ class Channel:
                 delays["naval_encounters"] = 1
                 yield env.timeout(delay_until(t, end))
                 continue
+            if daylight:
+                start = self.daylight_start(t)
+                if start > t:
+                    delays["daylight_delay_h"] += start - t
+                    yield env.timeout(delay_until(t, start))
+                    continue
             if self.large_in_channel or (large and self.small_in_channel):
                 yield self.released
                 delays["traffic_delay_h"] += env.now - t
@@ -203,6 +255,15 @@ class Channel:
             self.small_in_channel -= 1
         released, self.released = self.released, env.event()
         released.succeed()
+        if pilot is not None:
+            self.pilots.release(pilot)
+        if self.tugs is not None and n_tugs:
+            env.process(self._return_tugs(n_tugs))
+
+    def _return_tugs(self, n: int) -> Generator:
+        if self.rules.tug_assist_h > 0:
+            yield self.env.timeout(self.rules.tug_assist_h)
+        yield self.tugs.put(n)
 
 
 class TransshipPool:
@@ -243,11 +304,13 @@ class Waterside:
         self.pools = {t.name: TransshipPool() for t in scenario.terminals}
         self.port_of = {t.name: t.port for t in scenario.terminals}
         self.channels = {}
+        start = scenario.simulation.start_utc
         for port in scenario.port_names:
             ch = scenario.port_settings(port).channel
-            self.channels[port] = Channel(env, ch.transit_h, ch.one_way_loa_m,
-                                          Windows.from_frame(closures[closures["port"] == port]),
-                                          Windows.from_frame(naval[naval["port"] == port]))
+            start_local_h = (start.hour + start.minute / 60 + start.second / 3600 + ch.utc_offset_h) % 24.0
+            self.channels[port] = Channel(env, ch, Windows.from_frame(closures[closures["port"] == port]),
+                                          Windows.from_frame(naval[naval["port"] == port]),
+                                          streams("channel", port), start_local_h)
         self.closures = closures
         self.stopped = dict.fromkeys(scenario.port_names, False)
         self.recent_waits = {p: deque(maxlen=scenario.route_choice.memory_calls) for p in scenario.port_names}
@@ -257,7 +320,7 @@ class Waterside:
         self.terminal_of = calls["terminal"].to_numpy(dtype=object).copy()
         self.times = {k: np.full(n, np.nan) for k in VESSEL_TIMES}
         self.extra = {k: np.zeros(n) for k in (
-            "closure_delay_h", "naval_delay_h", "traffic_delay_h", "naval_encounters",
+            *CHANNEL_DELAYS, "naval_encounters",
             "quay_position_m", "n_transship_out_actual", "cranes_max", "crane_limit", "work_moves", "crane_hours")}
         self._box_vessel_in: list[np.ndarray] = []  # per discharging call: its vessel index per box
         self._taken: list[tuple[np.ndarray, int]] = []  # (box ids, vessel_out)
@@ -344,7 +407,7 @@ class Waterside:
         self.terminal_of[i] = name
         term = self.scenario.terminal(name)
         quay, channel, port = self.quays[name], self.channels[term.port], term.port
-        delays = {"closure_delay_h": 0.0, "naval_delay_h": 0.0, "traffic_delay_h": 0.0, "naval_encounters": 0}
+        delays = {**dict.fromkeys(CHANNEL_DELAYS, 0.0), "naval_encounters": 0}
 
         position = yield quay.request(row.loa_m)
         times["t_berth_assigned"][i] = env.now
@@ -372,7 +435,8 @@ class Waterside:
 
         yield env.timeout(term.unmooring_h)
         yield from channel.transit(
-            row.loa_m, delays, on_start=lambda: (times["t_unberth"].__setitem__(i, env.now), quay.release(position)))
+            row.loa_m, delays, on_start=lambda: (times["t_unberth"].__setitem__(i, env.now), quay.release(position)),
+            outbound=True)
         times["t_depart"][i] = env.now
         for k, v in delays.items():
             extra[k][i] = v
