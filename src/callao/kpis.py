@@ -75,6 +75,7 @@ def compute_kpis(r) -> dict[str, float]:
         suffix = "" if port == sc.home_port else f"_{port}"
         k[f"closure_events{suffix}"] = int((cl["start_h"] < H).sum())
         k[f"closure_hours{suffix}"] = float((np.minimum(cl["end_h"], H) - cl["start_h"]).clip(lower=0).sum())
+        k[f"closure_days_per_year{suffix}"] = k[f"closure_hours{suffix}"] / 24.0 / (H / 8760.0)
     k["closure_delay_h_total"] = float(v.loc[arrived, "closure_delay_h"].sum())
     k.update(_backlog(r))
     if len(sc.port_names) > 1:

@@ -233,10 +233,15 @@ class FixedClosure(Section):
 
 
 class Closures(Section):
-    """Port closures: random swell events by season, plus fixed ones (a blockade, a drill)."""
+    """Port closures: random swell events by season, random tsunami alerts (any month), plus fixed
+    ones (a blockade, a drill)."""
 
     seasons: list[Season] = []
-    duration_h: Distribution = Field(default=Constant(dist="constant", value=48.0))
+    duration_h: Distribution = Field(default=Constant(dist="constant", value=48.0),
+                                     description="duration of a swell closure, hours")
+    tsunami_alerts_per_year: float = Field(0.0, ge=0, le=12, description="tsunami alerts that close the port, a year")
+    tsunami_duration_h: Distribution = Field(default=Constant(dist="constant", value=36.0),
+                                             description="duration of a tsunami-alert closure, hours")
     fixed: list[FixedClosure] = []
     stop_cranes: bool = Field(True, description="crane work stops during a closure too")
 
