@@ -68,3 +68,18 @@ def test_closures_fit_the_record_over_many_years():
     assert set(month) <= {12, 1, 2, 5, 6, 7, 8}
     tsunami = c[c["reason"] == "tsunami alert"]
     assert 2 <= len(tsunami) <= 25 and ((tsunami["end_h"] - tsunami["start_h"]) <= 48).all()
+
+
+def test_occupancy_and_utilisation_are_reported_under_their_own_definitions(short_run):
+    """Time occupancy of the quay and throughput over rated capacity are different KPIs; the
+    published 85% (R5) is compared with the second."""
+    k, sc = short_run.kpis, short_run.scenario
+    dpw = sc.terminal("dpworld")
+    years = sc.horizon_h / 8760.0
+    assert k["capacity_utilisation_dpworld"] == pytest.approx(k["teu_dpworld"] / years / dpw.rated_capacity_teu_per_year)
+    assert "capacity_utilisation_apmt" not in k  # APM Terminals publishes no current capacity (NF)
+    occ = short_run.berth_occupancy["dpworld"].mean()
+    assert k["berth_occupancy_dpworld"] == pytest.approx(occ)
+    rows = {r["kpi"]: r for r in calibration_table(k)}
+    assert rows["capacity_utilisation_dpworld"]["published"] == 0.85
+    assert rows["berth_occupancy_dpworld"]["status"] == "indicative"

@@ -38,8 +38,11 @@ CALLAO_TARGETS: tuple[Target, ...] = (
     Target("Closure days a year (record 2023-2025: ~2, ~9, ~12 days; one year varies widely)",
            "closure_days_per_year", 7.0, "days", "R38, R39, R42 (derived from the events on record)",
            tolerance=5.0 / 7.0),
-    Target("DP World berth occupancy (>80% since 2011, two-berth quay)", "berth_occupancy_dpworld", 0.80, "share",
-           "R5b (old 700 m layout; the 2024 1,050 m quay is not published)", firm=False),
+    Target("DP World utilisation, throughput over capacity (~85% in 2025)", "capacity_utilisation_dpworld", 0.85,
+           "share", "R5 (85%), R9 (capacity 2.3 M TEU); R5b's >80% since 2011 is the same definition"),
+    Target("DP World berth occupancy, time share of the quay (not published)", "berth_occupancy_dpworld", 0.80,
+           "share", "NF: R5b's >80% is read as throughput over capacity; shown against it for reference",
+           firm=False),
     Target("Trucks at the terminals a day (in and out)", "gate_trucks_per_day_mean", 3000, "trucks/day",
            "R32 (definition unclear: the model counts one visit per box)", firm=False),
 )

@@ -147,6 +147,9 @@ def _container_kpis(r) -> dict[str, float]:
         occ = r.berth_occupancy[t.name].mean()
         k[f"quay_capacity_teu_{t.name}"] = float(k[f"teu_{t.name}"] * PLANNING_OCCUPANCY / occ) if occ > 0 else 0.0
     k["quay_capacity_teu_total"] = float(sum(k[f"quay_capacity_teu_{t.name}"] for t in sc.terminals))
+    for t in sc.terminals:
+        if t.rated_capacity_teu_per_year:
+            k[f"capacity_utilisation_{t.name}"] = k[f"teu_{t.name}"] / (H / 8760.0) / t.rated_capacity_teu_per_year
     v = r.vessels
     if (v["alternatives"] != "").any():
         diverted = (v["terminal"] != v["planned_terminal"]).to_numpy()

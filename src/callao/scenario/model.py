@@ -92,6 +92,8 @@ class Terminal(Section):
     mooring_h: float = Field(0.0, ge=0, description="berthing and preparation before work, hours")
     unmooring_h: float = Field(0.0, ge=0, description="lashing checks and unberthing, hours")
     yard_capacity_teu: float = Field(1.0, gt=0, description="yard capacity, TEU")
+    rated_capacity_teu_per_year: float | None = Field(
+        None, gt=0, description="the terminal's published capacity, TEU a year (for capacity_utilisation_<terminal>)")
     gate_lanes: int = Field(1, ge=1, description="truck gate lanes (each terminal has its own gate)")
     lon: float | None = Field(None, description="quay midpoint longitude, degrees (for maps)")
     lat: float | None = Field(None, description="quay midpoint latitude, degrees")
