@@ -55,3 +55,16 @@ def test_cranes_beyond_the_deployment_limit_buy_nothing():
     va, vb = (r.vessels[r.vessels["terminal"] == "apmt"] for r in (a, b))
     assert (va["t_unberth"] - va["t_berth"]).mean() == pytest.approx((vb["t_unberth"] - vb["t_berth"]).mean())
     assert sc.terminal("apmt").max_cranes_per_ship == 5
+
+
+def test_more_quay_shortens_the_wait_for_a_berth():
+    """A longer quay fits more ships at once: berth wait falls; with the same cranes shared by more
+    ships, berth time does not fall."""
+    out = {}
+    for quay in (800.0, 1240.0):
+        sc = load_scenario("callao", simulation=SHORT, terminals=[{"name": "apmt", "quay_length_m": quay}])
+        v = callao.simulate(sc, seed=3).vessels
+        v = v[v["terminal"] == "apmt"]
+        out[quay] = ((v["t_berth_assigned"] - v["t_arrival"]).mean(), (v["t_unberth"] - v["t_berth"]).mean())
+    assert out[1240.0][0] < out[800.0][0]
+    assert out[1240.0][1] >= out[800.0][1]
