@@ -157,12 +157,13 @@ def allocate_cranes(total: int, maxima: list[int]) -> list[int]:
 
 
 class Channel:
-    """The approach channel and its rules. A transit takes a pilot from the pool (compulsory
-    pilotage; the pilot boards first), then the tugs its length needs, then waits until no closure
-    or naval movement blocks the channel, the daylight rule allows it (ships at least
-    ``daylight_loa_m`` long only between sunrise and sunset, local time) and the traffic rule allows
-    it (a vessel at least ``one_way_loa_m`` long needs the channel to itself; smaller ones may pass
-    each other). The pilot leaves at the end of the transit, the tugs after ``tug_assist_h``."""
+    """The approach channel and its rules. A transit waits until no closure or naval movement
+    blocks the channel and the daylight rule allows it (ships at least ``daylight_loa_m`` long only
+    between sunrise and sunset, local time); then takes a pilot from the pool (compulsory
+    pilotage; the pilot boards first) and the tugs its length needs; then checks the channel again
+    and the traffic rule (a vessel at least ``one_way_loa_m`` long needs the channel to itself;
+    smaller ones may pass each other). The pilot leaves at the end of the transit, the tugs after
+    ``tug_assist_h``."""
 
     def __init__(self, env: simpy.Environment, rules: ChannelRules, closures: Windows, naval: Windows,
                  rng: np.random.Generator, start_local_h: float = 0.0):
@@ -197,14 +198,12 @@ class Channel:
         naval movement held the vessel back."""
         env, rules, large = self.env, self.rules, loa_m >= self.one_way_loa_m
         daylight = rules.needs_daylight(loa_m)
-        if daylight:  # no pilot is called for a ship that may not sail before sunrise
-            t = env.now
-            start = self.daylight_start(t)
-            if start > t:
-                delays["daylight_delay_h"] += start - t
-                yield env.timeout(delay_until(t, start))
         pilot = None
-        if self.pilots is not None and (rules.pilot_outbound or not outbound):
+        needs_pilot = self.pilots is not None and (rules.pilot_outbound or not outbound)
+        n_tugs = rules.tugs_for(loa_m) if self.tugs is not None else 0
+        if needs_pilot or n_tugs:  # no pilot boards, no tug comes, while the ship may not sail
+            yield from self._wait_until_open(daylight, delays)
+        if needs_pilot:
             t = env.now
             pilot = self.pilots.request()
             yield pilot
@@ -212,30 +211,13 @@ class Channel:
             boarding = float(rules.pilot_boarding_h.sample(self.rng, 1)[0])
             if boarding > 0:
                 yield env.timeout(boarding)
-        n_tugs = rules.tugs_for(loa_m)
-        if self.tugs is not None and n_tugs:
+        if n_tugs:
             t = env.now
             yield self.tugs.get(n_tugs)
             delays["tug_wait_h"] += env.now - t
-        while True:
+        while True:  # a closure or naval movement may have begun meanwhile: the ship waits with its pilot
+            yield from self._wait_until_open(daylight, delays)
             t = env.now
-            end = self.closures.clash_end(t, self.transit_h)
-            if end is not None:  # windows end after t; waiting to at least their end always progresses
-                delays["closure_delay_h"] += end - t
-                yield env.timeout(delay_until(t, end))
-                continue
-            end = self.naval.clash_end(t, self.transit_h)
-            if end is not None:
-                delays["naval_delay_h"] += end - t
-                delays["naval_encounters"] = 1
-                yield env.timeout(delay_until(t, end))
-                continue
-            if daylight:
-                start = self.daylight_start(t)
-                if start > t:
-                    delays["daylight_delay_h"] += start - t
-                    yield env.timeout(delay_until(t, start))
-                    continue
             if self.large_in_channel or (large and self.small_in_channel):
                 yield self.released
                 delays["traffic_delay_h"] += env.now - t
@@ -259,6 +241,32 @@ class Channel:
             self.pilots.release(pilot)
         if self.tugs is not None and n_tugs:
             env.process(self._return_tugs(n_tugs))
+
+    def _wait_until_open(self, daylight: bool, delays: dict[str, float]) -> Generator:
+        """Process: wait until a transit starting now clashes with no closure or naval movement
+        and, for a daylight ship, fits in daylight. Every wait ends at or after the window's end,
+        so the loop always progresses."""
+        env = self.env
+        while True:
+            t = env.now
+            end = self.closures.clash_end(t, self.transit_h)
+            if end is not None:
+                delays["closure_delay_h"] += end - t
+                yield env.timeout(delay_until(t, end))
+                continue
+            end = self.naval.clash_end(t, self.transit_h)
+            if end is not None:
+                delays["naval_delay_h"] += end - t
+                delays["naval_encounters"] = 1
+                yield env.timeout(delay_until(t, end))
+                continue
+            if daylight:
+                start = self.daylight_start(t)
+                if start > t:
+                    delays["daylight_delay_h"] += start - t
+                    yield env.timeout(delay_until(t, start))
+                    continue
+            return
 
     def _return_tugs(self, n: int) -> Generator:
         if self.rules.tug_assist_h > 0:
