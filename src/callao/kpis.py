@@ -197,10 +197,15 @@ def compute_kpis(r: Results) -> dict[str, float]:
     k["berth_wait_mean_h"] = _mean(m["t_berth_assigned"] - m["t_arrival"])
     k["berth_time_mean_h"] = _mean(m["t_unberth"] - m["t_berth"])
     k["turnaround_mean_h"] = _mean(m["t_depart"] - m["t_arrival"])
+    for kpi, col in (("pilot_wait_mean_h", "pilot_wait_h"), ("tug_wait_mean_h", "tug_wait_h"),
+                     ("daylight_wait_mean_h", "daylight_delay_h")):
+        if col in m.columns:
+            k[kpi] = _mean(m[col])
     k["berth_productivity_mean_mph"] = _mean(m["moves"] / (m["t_handling_end"] - m["t_handling_start"]))
     occ = r.berth_occupancy.iloc[int(warm):]
     for t in sc.terminals:
         k[f"berth_occupancy_{t.name}"] = float(occ[t.name].mean())
+    k.update(_crane_kpis(r, arrived))
     home = v["port"] == sc.home_port
     k["civil_military_encounters"] = int(v.loc[arrived & home, "naval_encounters"].sum())
     k["naval_movements"] = int(((r.naval["start_h"] < H) & (r.naval["port"] == sc.home_port)).sum())
@@ -210,6 +215,7 @@ def compute_kpis(r: Results) -> dict[str, float]:
         suffix = "" if port == sc.home_port else f"_{port}"
         k[f"closure_events{suffix}"] = int((cl["start_h"] < H).sum())
         k[f"closure_hours{suffix}"] = float((np.minimum(cl["end_h"], H) - cl["start_h"]).clip(lower=0).sum())
+        k[f"closure_days_per_year{suffix}"] = k[f"closure_hours{suffix}"] / 24.0 / (H / 8760.0)
     k["closure_delay_h_total"] = float(v.loc[arrived, "closure_delay_h"].sum())
     k.update(_backlog(r))
     if len(sc.port_names) > 1:
@@ -224,6 +230,21 @@ def compute_kpis(r: Results) -> dict[str, float]:
     k["transship_unmatched_moves"] = int((v["n_transship_out"] - v["n_transship_out_actual"]).clip(lower=0).sum())
     if r.containers is not None:
         k.update(_container_kpis(r))
+    return k
+
+
+def _crane_kpis(r: Results, arrived: pd.Series) -> dict[str, float]:
+    """Crane use per terminal: crane-hours worked over the pool's crane-hours, and how often a
+    ship got fewer cranes than its deployment limit (the pool binding)."""
+    sc, v, H = r.scenario, r.vessels, r.horizon_h
+    k: dict[str, float] = {}
+    if "crane_hours" not in v.columns:
+        return k
+    for t in sc.terminals:
+        sel = arrived & (v["terminal"] == t.name)
+        k[f"crane_utilisation_{t.name}"] = float(v.loc[sel, "crane_hours"].sum() / (t.cranes * H))
+        k[f"crane_short_call_share_{t.name}"] = float(
+            (v.loc[sel, "cranes_max"] < v.loc[sel, "crane_limit"]).mean()) if sel.any() else 0.0
     return k
 
 
@@ -266,6 +287,9 @@ def _container_kpis(r: Results) -> dict[str, float]:
         occ = r.berth_occupancy[t.name].mean()
         k[f"quay_capacity_teu_{t.name}"] = float(k[f"teu_{t.name}"] * PLANNING_OCCUPANCY / occ) if occ > 0 else 0.0
     k["quay_capacity_teu_total"] = float(sum(k[f"quay_capacity_teu_{t.name}"] for t in sc.terminals))
+    for t in sc.terminals:
+        if t.rated_capacity_teu_per_year:
+            k[f"capacity_utilisation_{t.name}"] = k[f"teu_{t.name}"] / (H / 8760.0) / t.rated_capacity_teu_per_year
     v = r.vessels
     if (v["alternatives"] != "").any():
         diverted = (v["terminal"] != v["planned_terminal"]).to_numpy()

@@ -83,6 +83,8 @@ def pure_queue(sc: Scenario) -> PureQueue:
         problems.append("simulation.containers must be false")
     if sc.channel.transit_h or sc.naval.movements_per_day or sc.closures.seasons or sc.closures.fixed:
         problems.append("channel.transit_h, naval movements and closures must be zero/empty")
+    if sc.channel.pilots or sc.channel.tugs or sc.channel.daylight_loa_m is not None:
+        problems.append("channel pilots, tugs and daylight rule must be off (a berth queue only)")
     if problems:
         raise ValueError(f"{sc.name} is not a pure queue: " + "; ".join(problems))
     t, stream = sc.terminals[0], sc.tramp[0]

@@ -18,6 +18,13 @@ FLOWS = ("import", "export", "empty_in", "empty_out", "transship")
 and is loaded; ``transship`` is discharged and loaded onto a later call at the same terminal."""
 
 
+MAX_CALLS_PER_YEAR_PER_STREAM = 20_000.0
+"""A tramp stream above this (55 calls a day) is a mistake: a busy port sees a few thousand a year."""
+
+MAX_CALLS_PER_RUN = 500_000
+"""Vessel calls a run may expect (calls a year x years): a bound that keeps every run tractable."""
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -75,14 +82,33 @@ class Terminal(Section):
         0.0, ge=0, description="gap kept free between berthed ships, metres"
     )
     cranes: int = Field(ge=1, description="ship-to-shore cranes in the pool")
+    crane_spacing_m: float | None = Field(
+        None, gt=0, description="hull length each crane needs (its gantry plus the bays kept free "
+                                "between cranes), metres: a ship of L m takes at most floor(L / spacing) "
+                                "cranes (none: no length rule)")
+    max_cranes_per_ship: int | None = Field(
+        None, ge=1, description="the terminal's deployment rule: most cranes it puts on one ship")
     moves_per_crane_hour: float = Field(gt=0, description="gross moves per crane-hour")
     mooring_h: float = Field(0.0, ge=0, description="berthing and preparation before work, hours")
     unmooring_h: float = Field(0.0, ge=0, description="lashing checks and unberthing, hours")
     yard_capacity_teu: float = Field(1.0, gt=0, description="yard capacity, TEU")
+    rated_capacity_teu_per_year: float | None = Field(
+        None, gt=0, description="the terminal's published capacity, TEU a year (for capacity_utilisation_<terminal>)")
     gate_lanes: int = Field(1, ge=1, description="truck gate lanes (each terminal has its own gate)")
     lon: float | None = Field(None, description="quay midpoint longitude, degrees (for maps)")
     lat: float | None = Field(None, description="quay midpoint latitude, degrees")
     port: str = Field("callao", description="the port whose channel and closures the terminal shares")
+
+    def cranes_per_ship(self, loa_m: float, class_max: int) -> int:
+        """Most cranes this terminal puts on a ship of ``loa_m`` metres whose class allows
+        ``class_max``: the smallest of the class's maximum, the length rule and the terminal's
+        rule, and at least one. The pool shares its cranes among the ships at berth up to this."""
+        n = class_max
+        if self.crane_spacing_m:
+            n = min(n, int(loa_m // self.crane_spacing_m))
+        if self.max_cranes_per_ship:
+            n = min(n, self.max_cranes_per_ship)
+        return max(n, 1)
 
 
 class CallSize(Section):
@@ -99,7 +125,7 @@ class Service(CallSize):
     terminal: str
     vessel_class: str
     region: str = Field(description="trade region the service links Callao to")
-    interval_days: float = Field(7.0, gt=0)
+    interval_days: float = Field(7.0, ge=0.5, description="days between calls (at least half a day)")
     first_window_h: float = Field(0.0, ge=0, description="first berthing window after the start, hours")
     lateness_h: Distribution = Field(
         default=Constant(dist="constant", value=0.0),
@@ -117,23 +143,66 @@ class Tramp(CallSize):
     terminal: str
     vessel_class: str
     region: str = "other"
-    calls_per_year: float = Field(gt=0)
+    calls_per_year: float = Field(gt=0, le=MAX_CALLS_PER_YEAR_PER_STREAM)
 
 
 class Channel(Section):
-    """The approach channel and harbour entrance that every vessel transits."""
+    """The approach channel and harbour entrance that every vessel transits, and its rules:
+    compulsory pilotage from a pool of pilots, tugs by vessel length from a pool of tugs, and a
+    daylight rule for the largest ships. Each rule is off by default (0 pilots, 0 tugs, no
+    daylight length)."""
 
     transit_h: float = Field(0.0, ge=0, description="time to transit between anchorage and berth")
     one_way_loa_m: float = Field(
         1e9, gt=0, description="vessels at least this long need the channel to themselves"
     )
+    pilots: int = Field(0, ge=0, le=1000, description="pilots on duty (0: no compulsory pilotage); "
+                                                     "each transit takes one for boarding + transit")
+    pilot_boarding_h: Distribution = Field(
+        default=Constant(dist="constant", value=0.0),
+        description="pilot launch run and boarding before a transit, hours (the pilot is busy from "
+                    "the request being granted until the transit ends)")
+    pilot_outbound: bool = Field(True, description="outbound transits need a pilot too")
+    tugs: int = Field(0, ge=0, le=1000, description="tugs in the pool (0: no tug rule)")
+    tugs_by_loa: list[tuple[float, int]] = Field(
+        default=[(0.0, 1)], description="[[min_loa_m, tugs], ...]: a ship takes the tugs of the "
+                                        "largest min_loa_m not above its length")
+    tug_assist_h: float = Field(0.0, ge=0, description="tugs stay after the transit to push the "
+                                                       "ship on or off the berth, hours")
+    daylight_loa_m: float | None = Field(
+        None, gt=0, description="ships at least this long transit only in daylight (none: no rule)")
+    sunrise_local_h: float = Field(6.0, ge=0, lt=24, description="local hour from which daylight transits may start")
+    sunset_local_h: float = Field(18.0, gt=0, le=24, description="local hour by which a daylight transit must end")
+    utc_offset_h: float = Field(-5.0, ge=-14, le=14, description="local time minus UTC, hours (Lima: -5)")
+
+    @model_validator(mode="after")
+    def _rules(self):
+        if self.sunset_local_h <= self.sunrise_local_h:
+            raise ValueError(f"sunset_local_h ({self.sunset_local_h}) must be after sunrise_local_h "
+                             f"({self.sunrise_local_h})")
+        if self.daylight_loa_m is not None and self.transit_h > self.sunset_local_h - self.sunrise_local_h:
+            raise ValueError(f"transit_h ({self.transit_h}) does not fit in the daylight window "
+                             f"{self.sunrise_local_h}-{self.sunset_local_h} h: daylight ships could never sail")
+        if not self.tugs_by_loa or any(n < 0 or loa < 0 for loa, n in self.tugs_by_loa):
+            raise ValueError(f"tugs_by_loa must list [min_loa_m >= 0, tugs >= 0] pairs, got {self.tugs_by_loa}")
+        return self
+
+    def tugs_for(self, loa_m: float) -> int:
+        """Tugs a ship of ``loa_m`` metres needs (0 when the channel has no tug pool)."""
+        if not self.tugs:
+            return 0
+        fits = [(loa, n) for loa, n in sorted(self.tugs_by_loa) if loa <= loa_m]
+        return fits[-1][1] if fits else 0
+
+    def needs_daylight(self, loa_m: float) -> bool:
+        return self.daylight_loa_m is not None and loa_m >= self.daylight_loa_m
 
 
 class Naval(Section):
     """Naval movements through the shared waters, on their own schedule and with priority."""
 
-    movements_per_day: float = Field(0.0, ge=0)
-    duration_h: float = Field(0.5, ge=0, description="channel time blocked per movement, hours")
+    movements_per_day: float = Field(0.0, ge=0, le=48, description="mean naval movements a day (at most one every 30 min)")
+    duration_h: float = Field(0.5, ge=0, le=24, description="channel time blocked per movement, hours")
     day_start_h: float = Field(0.0, ge=0, lt=24, description="earliest hour of day for movements")
     day_end_h: float = Field(24.0, gt=0, le=24, description="latest hour of day for movements")
 
@@ -148,7 +217,7 @@ class Naval(Section):
 
 class Season(Section):
     months: list[int] = Field(min_length=1, description="calendar months 1-12")
-    events_per_month: float = Field(ge=0)
+    events_per_month: float = Field(ge=0, le=10)
 
     @field_validator("months")
     @classmethod
@@ -166,10 +235,15 @@ class FixedClosure(Section):
 
 
 class Closures(Section):
-    """Port closures: random swell events by season, plus fixed ones (a blockade, a drill)."""
+    """Port closures: random swell events by season, random tsunami alerts (any month), plus fixed
+    ones (a blockade, a drill)."""
 
     seasons: list[Season] = []
-    duration_h: Distribution = Field(default=Constant(dist="constant", value=48.0))
+    duration_h: Distribution = Field(default=Constant(dist="constant", value=48.0),
+                                     description="duration of a swell closure, hours")
+    tsunami_alerts_per_year: float = Field(0.0, ge=0, le=12, description="tsunami alerts that close the port, a year")
+    tsunami_duration_h: Distribution = Field(default=Constant(dist="constant", value=36.0),
+                                             description="duration of a tsunami-alert closure, hours")
     fixed: list[FixedClosure] = []
     stop_cranes: bool = Field(True, description="crane work stops during a closure too")
 
@@ -413,6 +487,18 @@ class Scenario(Section):
                                          f"expected some of {sorted(terminals)}")
                 for name in [call.terminal, *getattr(call, "alternatives", [])]:
                     self._check_fit(where, classes[call.vessel_class], terminals[name])
+        for port in self.port_names if self._ports_known() else []:
+            ch = self.port_settings(port).channel
+            for t in self.terminals:
+                if t.port != port:
+                    continue
+                for vc in classes.values():
+                    need = ch.tugs_for(vc.loa_m)
+                    if need > ch.tugs > 0:
+                        where = "channel" if port == self.home_port else f"ports ({port}).channel"
+                        raise ValueError(
+                            f"{where}.tugs = {ch.tugs}: vessel class {vc.name!r} (loa_m={vc.loa_m}) needs "
+                            f"{need} tugs by tugs_by_loa; expected a pool of at least {need}")
         ports = {self.home_port, *(p.name for p in self.ports)}
         for i, t in enumerate(self.terminals):
             if t.port not in ports:
@@ -420,6 +506,12 @@ class Scenario(Section):
                                  f"expected one of {sorted(ports)} (home_port or a [[ports]] entry)")
         if not self.services and not self.tramp:
             raise ValueError("a scenario needs at least one service or tramp stream of vessel calls")
+        per_year = sum(t.calls_per_year for t in self.tramp) + sum(365.0 / s.interval_days for s in self.services)
+        if per_year * self.simulation.years > MAX_CALLS_PER_RUN:
+            raise ValueError(
+                f"simulation.years = {self.simulation.years} with {per_year:,.0f} vessel calls a year "
+                f"expects {per_year * self.simulation.years:,.0f} vessel calls: expected at most "
+                f"{MAX_CALLS_PER_RUN:,} per run (shorten the horizon or run replications)")
         if self.simulation.containers:
             missing = [s for s in ("dwell_days", "gate") if getattr(self, s) is None]
             if missing:
@@ -428,6 +520,9 @@ class Scenario(Section):
                     "(or set simulation.containers = false for a vessels-only run)"
                 )
         return self
+
+    def _ports_known(self) -> bool:
+        return all(t.port in self.port_names for t in self.terminals)
 
     @staticmethod
     def _check_fit(where: str, vc: VesselClass, t: Terminal) -> None:

@@ -20,8 +20,9 @@ def _key(scenario: Scenario, port: str) -> tuple[str, ...]:
 
 
 def closures(scenario: Scenario, streams: Streams, until_h: float) -> pd.DataFrame:
-    """Closures of every port up to ``until_h``: seasonal swell events (Poisson per month) plus
-    fixed ones; overlapping windows of a port are merged. Columns: port, start_h, end_h, reason."""
+    """Closures of every port up to ``until_h``: seasonal swell events (Poisson per month),
+    tsunami alerts (Poisson, any time of year) and fixed ones; overlapping windows of a port are
+    merged (the merged window keeps the first one's reason). Columns: port, start_h, end_h, reason."""
     frames = [_port_closures(scenario, streams, until_h, p) for p in scenario.port_names]
     return pd.concat(frames, ignore_index=True)
 
@@ -39,6 +40,11 @@ def _port_closures(scenario: Scenario, streams: Streams, until_h: float, port: s
     starts = (np.repeat(np.arange(n_months), counts) + rng.random(counts.sum())) * HOURS_PER_MONTH
     durations = cfg.duration_h.sample(rng, starts.size)
     windows = [(s, s + d, "swell") for s, d in zip(starts, durations) if s < until_h]
+    if cfg.tsunami_alerts_per_year > 0:  # own stream: adding alerts leaves the swell draws unchanged
+        trng = streams("disruptions", "tsunami", *_key(scenario, port))
+        n = trng.poisson(cfg.tsunami_alerts_per_year * until_h / 8760.0)
+        t_starts = np.sort(trng.random(n) * until_h)
+        windows += [(s, s + d, "tsunami alert") for s, d in zip(t_starts, cfg.tsunami_duration_h.sample(trng, n))]
     windows += [(f.start_h, f.start_h + f.duration_h, f.reason) for f in cfg.fixed]
     windows.sort()
     merged: list[list] = []

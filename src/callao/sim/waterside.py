@@ -16,6 +16,7 @@ import pandas as pd
 import simpy
 
 from callao.scenario import Scenario
+from callao.scenario.model import Channel as ChannelRules
 from callao.scenario.model import Terminal
 from callao.sim.disruptions import Windows
 from callao.sim.streams import Streams
@@ -25,10 +26,32 @@ VESSEL_TIMES = (
     "t_unberth", "t_depart",
 )
 
+CHANNEL_DELAYS = (
+    "pilot_wait_h", "tug_wait_h", "daylight_delay_h", "closure_delay_h", "naval_delay_h", "traffic_delay_h",
+)
+"""Hours a call waited for each channel resource or rule, inbound plus outbound."""
+
 TRANSSHIP_TAKE_FACTOR = 2
 """A call loads up to this multiple of its planned transshipment moves from the boxes ready for
 it, so that the connection pool stays stable (with a factor of 1 it would be a critically loaded
 queue and grow without bound)."""
+
+
+def below_resolution(now_h: float, step_h: float) -> bool:
+    """True if a step of ``step_h`` hours cannot move a clock that reads ``now_h``: it is below
+    the floating-point spacing at ``now_h`` (about 6e-11 h after 30 years)."""
+    return now_h + step_h <= now_h
+
+
+def delay_until(now_h: float, t_h: float) -> float:
+    """The timeout delay (hours, >= 0) that brings a clock reading ``now_h`` to at least ``t_h``
+    despite rounding: ``now_h + delay >= t_h`` holds exactly in floating point."""
+    delay = t_h - now_h
+    if delay <= 0:
+        return 0.0
+    while now_h + delay < t_h:
+        delay = float(np.nextafter(delay, np.inf))
+    return delay
 
 
 class Quay:
@@ -134,39 +157,67 @@ def allocate_cranes(total: int, maxima: list[int]) -> list[int]:
 
 
 class Channel:
-    """The approach channel: closures and naval movements block it; a vessel at least
-    ``one_way_loa_m`` long needs it to itself, smaller ones may pass each other."""
+    """The approach channel and its rules. A transit waits until no closure or naval movement
+    blocks the channel and the daylight rule allows it (ships at least ``daylight_loa_m`` long only
+    between sunrise and sunset, local time); then takes a pilot from the pool (compulsory
+    pilotage; the pilot boards first) and the tugs its length needs; then checks the channel again
+    and the traffic rule (a vessel at least ``one_way_loa_m`` long needs the channel to itself;
+    smaller ones may pass each other). The pilot leaves at the end of the transit, the tugs after
+    ``tug_assist_h``."""
 
-    def __init__(self, env: simpy.Environment, transit_h: float, one_way_loa_m: float,
-                 closures: Windows, naval: Windows):
+    def __init__(self, env: simpy.Environment, rules: ChannelRules, closures: Windows, naval: Windows,
+                 rng: np.random.Generator, start_local_h: float = 0.0):
         self.env = env
-        self.transit_h = transit_h
-        self.one_way_loa_m = one_way_loa_m
+        self.rules = rules
+        self.transit_h = rules.transit_h
+        self.one_way_loa_m = rules.one_way_loa_m
         self.closures = closures
         self.naval = naval
+        self.rng = rng
+        self.start_local_h = start_local_h
+        self.pilots = simpy.Resource(env, rules.pilots) if rules.pilots else None
+        self.tugs = simpy.Container(env, rules.tugs, init=rules.tugs) if rules.tugs else None
         self.large_in_channel = 0
         self.small_in_channel = 0
         self.released = env.event()
 
+    def daylight_start(self, t: float) -> float:
+        """The earliest time >= ``t`` (run hours) at which a daylight transit may start."""
+        r = self.rules
+        local = (t + self.start_local_h) % 24.0
+        if r.sunrise_local_h <= local and local + self.transit_h <= r.sunset_local_h:
+            return t
+        wait = r.sunrise_local_h - local if local < r.sunrise_local_h else 24.0 - local + r.sunrise_local_h
+        return t + wait
+
     def transit(self, loa_m: float, delays: dict[str, float],
-                on_start: Callable[[], None] | None = None) -> Generator:
-        """Process: wait until the channel may be entered, then transit. Adds hours of delay by
-        cause to ``delays`` (closure_delay_h, naval_delay_h, traffic_delay_h) and sets
-        ``naval_encounters`` to 1 if a naval movement held the vessel back."""
-        env, large = self.env, loa_m >= self.one_way_loa_m
-        while True:
+                on_start: Callable[[], None] | None = None, outbound: bool = False) -> Generator:
+        """Process: get a pilot and tugs, wait until the channel may be entered, then transit. Adds
+        hours of delay by cause to ``delays`` (pilot_wait_h, tug_wait_h, daylight_delay_h,
+        closure_delay_h, naval_delay_h, traffic_delay_h) and sets ``naval_encounters`` to 1 if a
+        naval movement held the vessel back."""
+        env, rules, large = self.env, self.rules, loa_m >= self.one_way_loa_m
+        daylight = rules.needs_daylight(loa_m)
+        pilot = None
+        needs_pilot = self.pilots is not None and (rules.pilot_outbound or not outbound)
+        n_tugs = rules.tugs_for(loa_m) if self.tugs is not None else 0
+        if needs_pilot or n_tugs:  # no pilot boards, no tug comes, while the ship may not sail
+            yield from self._wait_until_open(daylight, delays)
+        if needs_pilot:
             t = env.now
-            end = self.closures.clash_end(t, self.transit_h)
-            if end is not None:
-                delays["closure_delay_h"] += end - t
-                yield env.timeout(end - t)
-                continue
-            end = self.naval.clash_end(t, self.transit_h)
-            if end is not None:
-                delays["naval_delay_h"] += end - t
-                delays["naval_encounters"] = 1
-                yield env.timeout(end - t)
-                continue
+            pilot = self.pilots.request()
+            yield pilot
+            delays["pilot_wait_h"] += env.now - t
+            boarding = float(rules.pilot_boarding_h.sample(self.rng, 1)[0])
+            if boarding > 0:
+                yield env.timeout(boarding)
+        if n_tugs:
+            t = env.now
+            yield self.tugs.get(n_tugs)
+            delays["tug_wait_h"] += env.now - t
+        while True:  # a closure or naval movement may have begun meanwhile: the ship waits with its pilot
+            yield from self._wait_until_open(daylight, delays)
+            t = env.now
             if self.large_in_channel or (large and self.small_in_channel):
                 yield self.released
                 delays["traffic_delay_h"] += env.now - t
@@ -186,6 +237,41 @@ class Channel:
             self.small_in_channel -= 1
         released, self.released = self.released, env.event()
         released.succeed()
+        if pilot is not None:
+            self.pilots.release(pilot)
+        if self.tugs is not None and n_tugs:
+            env.process(self._return_tugs(n_tugs))
+
+    def _wait_until_open(self, daylight: bool, delays: dict[str, float]) -> Generator:
+        """Process: wait until a transit starting now clashes with no closure or naval movement
+        and, for a daylight ship, fits in daylight. Every wait ends at or after the window's end,
+        so the loop always progresses."""
+        env = self.env
+        while True:
+            t = env.now
+            end = self.closures.clash_end(t, self.transit_h)
+            if end is not None:
+                delays["closure_delay_h"] += end - t
+                yield env.timeout(delay_until(t, end))
+                continue
+            end = self.naval.clash_end(t, self.transit_h)
+            if end is not None:
+                delays["naval_delay_h"] += end - t
+                delays["naval_encounters"] = 1
+                yield env.timeout(delay_until(t, end))
+                continue
+            if daylight:
+                start = self.daylight_start(t)
+                if start > t:
+                    delays["daylight_delay_h"] += start - t
+                    yield env.timeout(delay_until(t, start))
+                    continue
+            return
+
+    def _return_tugs(self, n: int) -> Generator:
+        if self.rules.tug_assist_h > 0:
+            yield self.env.timeout(self.rules.tug_assist_h)
+        yield self.tugs.put(n)
 
 
 class TransshipPool:
@@ -226,11 +312,13 @@ class Waterside:
         self.pools = {t.name: TransshipPool() for t in scenario.terminals}
         self.port_of = {t.name: t.port for t in scenario.terminals}
         self.channels = {}
+        start = scenario.simulation.start_utc
         for port in scenario.port_names:
             ch = scenario.port_settings(port).channel
-            self.channels[port] = Channel(env, ch.transit_h, ch.one_way_loa_m,
-                                          Windows.from_frame(closures[closures["port"] == port]),
-                                          Windows.from_frame(naval[naval["port"] == port]))
+            start_local_h = (start.hour + start.minute / 60 + start.second / 3600 + ch.utc_offset_h) % 24.0
+            self.channels[port] = Channel(env, ch, Windows.from_frame(closures[closures["port"] == port]),
+                                          Windows.from_frame(naval[naval["port"] == port]),
+                                          streams("channel", port), start_local_h)
         self.closures = closures
         self.stopped = dict.fromkeys(scenario.port_names, False)
         self.recent_waits = {p: deque(maxlen=scenario.route_choice.memory_calls) for p in scenario.port_names}
@@ -240,8 +328,8 @@ class Waterside:
         self.terminal_of = calls["terminal"].to_numpy(dtype=object).copy()
         self.times = {k: np.full(n, np.nan) for k in VESSEL_TIMES}
         self.extra = {k: np.zeros(n) for k in (
-            "closure_delay_h", "naval_delay_h", "traffic_delay_h", "naval_encounters",
-            "quay_position_m", "n_transship_out_actual", "cranes_max")}
+            *CHANNEL_DELAYS, "naval_encounters",
+            "quay_position_m", "n_transship_out_actual", "cranes_max", "crane_limit", "work_moves", "crane_hours")}
         self._box_vessel_in: list[np.ndarray] = []  # per discharging call: its vessel index per box
         self._taken: list[tuple[np.ndarray, int]] = []  # (box ids, vessel_out)
         self._next_box = 0
@@ -274,6 +362,7 @@ class Waterside:
         out["naval_encounters"] = out["naval_encounters"].astype(np.int32)
         out["n_transship_out_actual"] = out["n_transship_out_actual"].astype(np.int64)
         out["cranes_max"] = out["cranes_max"].astype(np.int32)
+        out["crane_limit"] = out["crane_limit"].astype(np.int32)
         return out
 
     def transshipments(self) -> tuple[np.ndarray, np.ndarray]:
@@ -286,15 +375,15 @@ class Waterside:
 
     def _arrivals(self) -> Generator:
         for i, t in enumerate(self.calls["t_arrival"].to_numpy()):
-            yield self.env.timeout(t - self.env.now)
+            yield self.env.timeout(delay_until(self.env.now, t))
             self.env.process(self._vessel(i))
 
     def _crane_stops(self, port: str) -> Generator:
         mine = self.closures[self.closures["port"] == port]
         for start, end in zip(mine["start_h"], mine["end_h"]):
-            yield self.env.timeout(max(start - self.env.now, 0))
+            yield self.env.timeout(delay_until(self.env.now, start))
             self._set_stopped(port, True)
-            yield self.env.timeout(max(end - self.env.now, 0))
+            yield self.env.timeout(delay_until(self.env.now, end))
             self._set_stopped(port, False)
 
     def _set_stopped(self, port: str, stopped: bool) -> None:
@@ -326,7 +415,7 @@ class Waterside:
         self.terminal_of[i] = name
         term = self.scenario.terminal(name)
         quay, channel, port = self.quays[name], self.channels[term.port], term.port
-        delays = {"closure_delay_h": 0.0, "naval_delay_h": 0.0, "traffic_delay_h": 0.0, "naval_encounters": 0}
+        delays = {**dict.fromkeys(CHANNEL_DELAYS, 0.0), "naval_encounters": 0}
 
         position = yield quay.request(row.loa_m)
         times["t_berth_assigned"][i] = env.now
@@ -344,14 +433,18 @@ class Waterside:
         self._taken.append((taken, i))
         extra["n_transship_out_actual"][i] = taken.size
         work = max(row.moves + taken.size - row.n_transship_out, 0.0)
-        yield from self._work(self.cranes[name], Job(env, int(row.max_cranes)), work,
+        extra["work_moves"][i] = work
+        limit = term.cranes_per_ship(row.loa_m, int(row.max_cranes))
+        extra["crane_limit"][i] = limit
+        yield from self._work(self.cranes[name], Job(env, limit), work,
                               term.moves_per_crane_hour, i, port)
         times["t_handling_end"][i] = env.now
         self._discharge_transship(i, row, name)
 
         yield env.timeout(term.unmooring_h)
         yield from channel.transit(
-            row.loa_m, delays, on_start=lambda: (times["t_unberth"].__setitem__(i, env.now), quay.release(position)))
+            row.loa_m, delays, on_start=lambda: (times["t_unberth"].__setitem__(i, env.now), quay.release(position)),
+            outbound=True)
         times["t_depart"][i] = env.now
         for k, v in delays.items():
             extra[k][i] = v
@@ -361,15 +454,28 @@ class Waterside:
 
     def _work(self, pool: Cranes, job: Job, work: float, rate_per_crane: float, i: int,
               port: str) -> Generator:
+        """Process: work ``work`` moves with the cranes the pool gives the job, re-planning each
+        time the allocation or a crane stop changes. The work is done when the planned finish
+        fires, or when what is left would take less than the clock can resolve at ``env.now``
+        (so a step too small to move the clock never spins)."""
         env = self.env
         pool.join(job)
         remaining = work
-        while remaining > 1e-9 * max(work, 1.0):
+        while remaining > 0:
             rate = 0.0 if self.stopped[port] else job.cranes * rate_per_crane
             self.extra["cranes_max"][i] = max(self.extra["cranes_max"][i], job.cranes)
             job.wake = env.event()
-            t0 = env.now
-            yield (env.timeout(remaining / rate) | job.wake) if rate > 0 else job.wake
+            if rate <= 0:
+                yield job.wake
+                continue
+            if below_resolution(env.now, remaining / rate):
+                break
+            t0, cranes = env.now, job.cranes
+            finish = env.timeout(remaining / rate)
+            fired = yield finish | job.wake
+            self.extra["crane_hours"][i] += cranes * (env.now - t0)
+            if finish in fired:
+                break
             remaining -= rate * (env.now - t0)
         pool.leave(job)
 
