@@ -45,7 +45,9 @@ class DetectOptions:
     berth_min_minutes: float = 10.0
     """A stay at berth shorter than this is not a berthing (a ship passing slowly alongside)."""
     anchored_min_minutes: float = 30.0
-    """A visit without berth is a call only if the ship stayed this long in the anchorage."""
+    """A ship anchored if it stayed this long in the anchorage, or stopped there (below
+    ``anchor_sog_kn``); else it only passed through. A visit without berth is a call only if it anchored."""
+    anchor_sog_kn: float = 1.0
     visit_gap_h: float = 3.0
     """Before berthing, this long at sea ends a visit (the ship left without berthing)."""
     depart_gap_minutes: float = 15.0
@@ -80,7 +82,7 @@ class Summary:
         return sum(self.refused.values())
 
 
-RUN_COLUMNS = ("mmsi", "code", "t_first", "t_last", "n", "x", "y")
+RUN_COLUMNS = ("mmsi", "code", "t_first", "t_last", "n", "x", "y", "sog_min")
 
 
 class CallDetector:
@@ -175,7 +177,8 @@ class CallDetector:
             cnt = ends - brk + 1
             self._runs.append(pd.DataFrame({
                 "mmsi": ms[brk], "code": c[brk], "t_first": ts[brk], "t_last": ts[ends], "n": cnt,
-                "x": np.add.reduceat(xs, brk) / cnt, "y": np.add.reduceat(ys, brk) / cnt}))
+                "x": np.add.reduceat(xs, brk) / cnt, "y": np.add.reduceat(ys, brk) / cnt,
+                "sog_min": np.fmin.reduceat(np.where(np.isnan(sog), np.inf, sog), brk)}))
             last_i = np.r_[np.flatnonzero(ms[1:] != ms[:-1]), ms.size - 1]
             upd = pd.DataFrame({"t": ts[last_i], "x": xs[last_i], "y": ys[last_i]}, index=ms[last_i])
         else:
@@ -231,7 +234,7 @@ class CallDetector:
         if len(runs):
             mm = runs["mmsi"].to_numpy(np.int64)
             bounds = np.flatnonzero(np.r_[True, mm[1:] != mm[:-1], True])
-            cols = {c: runs[c].to_numpy() for c in ("code", "t_first", "t_last", "n", "x", "y")}
+            cols = {c: runs[c].to_numpy() for c in RUN_COLUMNS[1:]}
             for a, b in zip(bounds[:-1], bounds[1:]):
                 if int(mm[a]) in other_types:
                     continue
@@ -295,15 +298,25 @@ class CallDetector:
             yield visit + sea[:1]
 
     def _call(self, cols: dict, visit: list[int], kind_of: np.ndarray, zones) -> dict | None:
+        """The call of one visit (None: the ship only passed through)."""
         code, t0, t1, n = cols["code"], cols["t_first"], cols["t_last"], cols["n"]
-        kind = kind_of[code[visit]]
         idx = np.asarray(visit)
+        kind = kind_of[code[idx]]
         port_runs = idx[kind != SEA]
-        first = port_runs[0]
-        k_first = kind_of[code[first]]
         berth_min = self.opt.berth_min_minutes * 60
         q = [i for i in port_runs if kind_of[code[i]] == BERTH and t1[i] - t0[i] >= berth_min]
-        anchor_runs = [i for i in port_runs if kind_of[code[i]] == ANCHORAGE]
+        before = q[0] if q else idx[-1] + 1
+        anchor_runs = [i for i in port_runs if kind_of[code[i]] == ANCHORAGE and i < before]
+        anchored = bool(anchor_runs) and (
+            sum(t1[i] - t0[i] for i in anchor_runs) >= self.opt.anchored_min_minutes * 60
+            or min(cols["sog_min"][i] for i in anchor_runs) < self.opt.anchor_sog_kn)
+        if not anchored:  # passing through the anchorage area is not waiting there
+            port_runs = np.asarray([i for i in port_runs if kind_of[code[i]] != ANCHORAGE or i > before], int)
+            anchor_runs = []
+            if not q:
+                return None
+        first = port_runs[0]
+        k_first = kind_of[code[first]]
         after = {i: j for i, j in zip(idx[:-1], idx[1:])}
 
         def next_t(i: int) -> float:
@@ -315,9 +328,6 @@ class CallDetector:
                "terminal": None, "port": zones[code[first] - 1].port, "x": np.nan, "y": np.nan,
                "berth_shifts": 0, "positions": int(n[idx].sum())}
         if not q:
-            anchored = sum(t1[i] - t0[i] for i in anchor_runs)
-            if anchored < self.opt.anchored_min_minutes * 60:
-                return None
             inside = [i for i in port_runs if kind_of[code[i]] in (CHANNEL, HARBOUR) and i > anchor_runs[0]]
             if inside:
                 row["t_channel_in"] = float(t0[inside[0]])
@@ -332,9 +342,8 @@ class CallDetector:
             moved = np.hypot(cols["x"][j] - cols["x"][i], cols["y"][j] - cols["y"][i]) > 50.0
             shifts += int(code[j] != code[i] or moved)
         row["berth_shifts"] = shifts
-        pre_anchor = [i for i in anchor_runs if i < b0]
-        if pre_anchor:
-            inbound = [i for i in port_runs if pre_anchor[-1] < i <= b0 and kind_of[code[i]] in (CHANNEL, HARBOUR, BERTH)]
+        if anchor_runs:
+            inbound = [i for i in port_runs if anchor_runs[-1] < i <= b0 and kind_of[code[i]] in (CHANNEL, HARBOUR, BERTH)]
             row["t_channel_in"] = float(t0[inbound[0]])
         elif k_first == CHANNEL:
             row["t_channel_in"] = row["t_arrival"]
@@ -356,7 +365,8 @@ def _merge(runs: pd.DataFrame) -> pd.DataFrame:
                         "t_last": np.maximum.reduceat(runs["t_last"].to_numpy(), np.flatnonzero(new)),
                         "n": np.bincount(g, weights=n).astype(np.int64),
                         "x": np.bincount(g, weights=runs["x"].to_numpy() * n) / np.bincount(g, weights=n),
-                        "y": np.bincount(g, weights=runs["y"].to_numpy() * n) / np.bincount(g, weights=n)})
+                        "y": np.bincount(g, weights=runs["y"].to_numpy() * n) / np.bincount(g, weights=n),
+                        "sog_min": np.minimum.reduceat(runs["sog_min"].to_numpy(), np.flatnonzero(new))})
     return agg
 
 

@@ -139,9 +139,9 @@ def _legs(row, paths: _PortPaths, berth: np.ndarray, rng: np.random.Generator) -
         spot = _random_point(anch, rng, near=exit_side if wait < 1.0 else None)
         entry = _boundary_crossing(anch, paths.sea_in, spot)
         out_pt = _boundary_crossing(anch, c0, spot)
-        d_in = min(dist(entry, spot) * h / ANCHORAGE_KN, 0.3 * wait)
-        d_out = min(dist(spot, out_pt) * h / ANCHORAGE_KN, 0.3 * wait)
-        d_app = min(dist(out_pt, c0) * h / APPROACH_KN, 0.3 * wait)
+        d_in = min(dist(entry, spot) * h / ANCHORAGE_KN, 0.2 * wait)
+        d_out = min(dist(spot, out_pt) * h / ANCHORAGE_KN, 0.2 * wait)
+        d_app = min(dist(out_pt, c0) * h / APPROACH_KN, 0.2 * wait)
         at(t_arr - dist(paths.sea_in, entry) * h / SEA_KN, paths.sea_in, UNDER_WAY)
         at(t_arr, entry, UNDER_WAY)
         at(t_arr + d_in, spot, AT_ANCHOR)
@@ -327,7 +327,7 @@ def write_marinecadastre(positions: pd.DataFrame, statics: pd.DataFrame, path: s
         "SOG": positions["sog"].to_numpy(), "COG": positions["cog"].to_numpy(),
         "Heading": positions["heading"].to_numpy(np.int64), "VesselName": st["name"].to_numpy(object),
         "IMO": pa.nulls(n, pa.string()), "CallSign": pa.nulls(n, pa.string()),
-        "VesselType": np.full(n, CARGO), "Status": positions["status"].to_numpy(np.int64),
+        "VesselType": (st["ship_type"].to_numpy(np.int64) if "ship_type" in st else np.full(n, CARGO)), "Status": positions["status"].to_numpy(np.int64),
         "Length": st["loa_m"].to_numpy(), "Width": st["beam_m"].to_numpy(), "Draft": st["draft_m"].to_numpy(),
         "Cargo": np.full(n, CARGO), "TransceiverClass": np.full(n, "A", object)})
     assert ",".join(table.column_names) == MARINECADASTRE_HEADER

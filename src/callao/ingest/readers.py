@@ -136,6 +136,7 @@ def read_ais(path: str | Path, chunk_rows: int = 500_000) -> Iterator[Chunk]:
 
 
 # ------------------------------------------------------------------ NMEA
+SENTENCE_START_RE = re.compile(rb"[!$][A-Z]{2}[A-Z]{3},")
 TAG_TIME_RE = re.compile(rb"(?:^|[,\\])c:(\d+(?:\.\d+)?)")
 
 
@@ -161,9 +162,10 @@ def split_line(line: bytes) -> tuple[bytes, float]:
 
     Handles NMEA 4.10 tag blocks (``\\s:src,c:1671533231*08\\!AIVDM,...``) and a leading time column
     (``2024-01-01T00:00:00Z !AIVDM,...``, ``1704067200,!AIVDM,...``)."""
-    start = line.find(b"!")
-    if start < 0:
+    m = SENTENCE_START_RE.search(line)
+    if m is None:
         return b"", np.nan
+    start = m.start()
     sentence = line[start:].strip()
     prefix = line[:start]
     t = np.nan
@@ -383,7 +385,7 @@ def _parse_block(block: bytes, header: list[str], cols: dict[str, str], spec: Cs
     if layout == "marinecadastre":
         num_types.update({cols[c]: pa.float64() for c in ("status", "ship_type") if c in cols})
         str_types = {k: v for k, v in str_types.items() if k not in num_types}
-    read = pacsv.ReadOptions(column_names=header, use_threads=pa.cpu_count() > 1, block_size=1 << 26)
+    read = pacsv.ReadOptions(column_names=header, use_threads=False, block_size=1 << 26)
     parse = pacsv.ParseOptions(invalid_row_handler=on_invalid)
     time_type = {cols["t"]: pa.timestamp("s")}
     convert = pacsv.ConvertOptions(
@@ -391,28 +393,32 @@ def _parse_block(block: bytes, header: list[str], cols: dict[str, str], spec: Cs
         timestamp_parsers=[spec.time_format] if spec.time_format else None,
         strings_can_be_null=True, quoted_strings_can_be_null=True)
     refused: list[pd.DataFrame] = []
+
+    def line_numbers(n_ok: int) -> np.ndarray:
+        """File line of each parsed row (rows the invalid-row handler skipped left out)."""
+        line = np.arange(row0, row0 + n_ok + len(bad_rows), dtype=np.int64)
+        if bad_rows:  # the handler numbers rows from 1 within the block
+            skip = np.array(sorted(r[0] for r in bad_rows), np.int64) - 1
+            line = np.delete(line, skip[skip < line.size])
+        return line[:n_ok]
+
     try:
         table = pacsv.read_csv(io.BytesIO(block), read_options=read, parse_options=parse, convert_options=convert)
-        line = None
+        messages = table.num_rows + len(bad_rows)
+        line = line_numbers(table.num_rows)
     except pa.ArrowInvalid:
         bad_rows.clear()
         as_text = pacsv.ConvertOptions(include_columns=list(cols.values()),
                                        column_types={c: pa.string() for c in cols.values()},
                                        strings_can_be_null=True)
         table = pacsv.read_csv(io.BytesIO(block), read_options=read, parse_options=parse, convert_options=as_text)
-        table, line, bad = _coerce(table, cols, spec, num_types, str_types, row0)
+        messages = table.num_rows + len(bad_rows)
+        table, line, bad = _coerce(table, cols, spec, num_types, str_types, line_numbers(table.num_rows))
         refused.append(bad)
     n = table.num_rows
-    if line is None:
-        line = np.arange(row0, row0 + n + len(bad_rows), dtype=np.int64)
-        if bad_rows:  # the invalid-row handler's numbers count rows in the block, from 1
-            skip = np.array(sorted(r[0] for r in bad_rows), np.int64) - 1
-            line = np.delete(line, skip[skip < line.size])
-        line = line[:n]
     if bad_rows:
         refused.append(pd.DataFrame({"line": [row0 + r[0] - 1 for r in bad_rows], "reason": MALFORMED,
                                      "raw": [r[1] for r in bad_rows]}))
-    messages = n + len(bad_rows)
     d = {c: table.column(cols[c]) for c in cols}
     mmsi = d["mmsi"].to_numpy(zero_copy_only=False)
     tcol = d["t"]
@@ -498,11 +504,10 @@ def _map_text(col: pa.ChunkedArray, mapping: dict[str, int], other: float = np.n
 
 
 def _coerce(table: pa.Table, cols: dict[str, str], spec: CsvLayout, num_types: dict, str_types: dict,
-            row0: int) -> tuple[pa.Table, np.ndarray, pd.DataFrame]:
+            line: np.ndarray) -> tuple[pa.Table, np.ndarray, pd.DataFrame]:
     """Slow path for a block with bad values: convert column by column and refuse the bad rows."""
     df = table.to_pandas()
     n = len(df)
-    line = np.arange(row0, row0 + n, dtype=np.int64)
     bad = np.zeros(n, bool)
     why = np.full(n, None, object)
     arrays = {}
