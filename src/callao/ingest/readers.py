@@ -217,46 +217,63 @@ def read_nmea(path: Path, chunk_rows: int = 500_000) -> Iterator[Chunk]:
     pending: dict[tuple, list] = {}  # (talker, channel, seq id) → [(line no, raw, t, NMEAMessage)]
     max_pending_lines = 100  # a fragment whose partners have not come within this many lines is unpaired
 
-    def decode(parts: list) -> None:
-        line, raw, t, _ = parts[0]
-        if t != t:
-            t = next((p[2] for p in parts if p[2] == p[2]), np.nan)
-        raws = b"\n".join(p[1] for p in parts)
+    parsed: dict[bytes, object] = {}  # sentence → NMEAMessage, or the reason it is refused
+    cache: dict[bytes, tuple] = {}  # identical payloads (a moored ship, static reports) decode once
+
+    def fields(parts: list) -> tuple:
+        """(refusal reason or None, mmsi, position fields or None, static fields or None)."""
         try:
             msg = (parts[0][3] if len(parts) == 1 else
                    NMEAMessage.assemble_from_iterable([p[3] for p in parts])).decode()
         except (InvalidNMEAMessageException, UnknownMessageException, ValueError, IndexError, TypeError) as e:
-            reason = UNSUPPORTED if isinstance(e, UnknownMessageException) else MALFORMED
-            cur.refuse(line, reason, raws, t)
-            return
+            return (UNSUPPORTED if isinstance(e, UnknownMessageException) else MALFORMED), np.nan, None, None
         kind = msg.msg_type
         if kind not in POSITION_TYPES and kind not in STATIC_TYPES:
-            cur.refuse(line, UNSUPPORTED, raws, t, msg.mmsi)
-            return
+            return UNSUPPORTED, float(msg.mmsi), None, None
         mmsi = int(msg.mmsi)
+        static = position = None
         if kind in STATIC_TYPES:
             name = getattr(msg, "shipname", None)
             bow, stern = getattr(msg, "to_bow", None), getattr(msg, "to_stern", None)
             loa = float(bow + stern) if bow is not None and stern is not None and bow + stern > 0 else np.nan
-            draft = _num(getattr(msg, "draught", None), missing=0.0)
             st = getattr(msg, "ship_type", None)
-            ship_type = float(int(st)) if st is not None and int(st) > 0 else np.nan
-            for k, v in zip(STATICS_SCHEMA, (mmsi, t, (name or "").strip() or None, loa, draft, ship_type)):
-                cur.stat[k].append(v)
+            static = ((name or "").strip() or None, loa, _num(getattr(msg, "draught", None), missing=0.0),
+                      float(int(st)) if st is not None and int(st) > 0 else np.nan)
         if kind in POSITION_TYPES:
             if msg.lat is None or msg.lon is None:  # payload cut short
-                cur.refuse(line, MALFORMED, raws, t, mmsi)
-                return
-            lat, lon = _num(msg.lat), _num(msg.lon)
+                return MALFORMED, float(mmsi), None, None
+            status = getattr(msg, "status", None)
+            position = (_num(msg.lat), _num(msg.lon), _num(msg.speed, missing=102.3),
+                        _num(msg.course, missing=360.0), np.nan if status is None else float(int(status)))
+        return None, mmsi, position, static
+
+    def decode(parts: list) -> None:
+        line, raw, t, _ = parts[0]
+        if t != t:
+            t = next((p[2] for p in parts if p[2] == p[2]), np.nan)
+        raws = b"\n".join(p[1] for p in parts) if len(parts) > 1 else raw
+        key = raws.rsplit(b"*", 1)[0]
+        got = cache.get(key)
+        if got is None:
+            got = fields(parts)
+            if len(cache) > 200_000:
+                cache.clear()
+            cache[key] = got
+        reason, mmsi, position, static = got
+        if reason is not None:
+            cur.refuse(line, reason, raws, t, mmsi)
+            return
+        if static is not None:
+            for k, v in zip(STATICS_SCHEMA, (mmsi, t, *static)):
+                cur.stat[k].append(v)
+        if position is not None:
+            lat, lon = position[0], position[1]
             if t != t:
                 cur.refuse(line, NO_TIME, raws, t, mmsi, lat, lon)
             elif not (abs(lat) <= 90 and abs(lon) <= 180):
                 cur.refuse(line, NOT_AVAILABLE, raws, t, mmsi, lat, lon)
             else:
-                status = getattr(msg, "status", None)
-                values = (mmsi, t, lat, lon, _num(msg.speed, missing=102.3), _num(msg.course, missing=360.0),
-                          np.nan if status is None else float(int(status)), line)
-                for k, v in zip(POSITIONS_SCHEMA, values):
+                for k, v in zip(POSITIONS_SCHEMA, (mmsi, t, *position, line)):
                     cur.pos[k].append(v)
 
     def flush_stale(line_no: int) -> None:
@@ -275,13 +292,19 @@ def read_nmea(path: Path, chunk_rows: int = 500_000) -> Iterator[Chunk]:
                 cur.refuse(line_no, UNSUPPORTED, sentence, t)
                 continue
             cur.messages += 1
-            try:
-                msg = NMEAMessage(sentence)
-            except (InvalidNMEAMessageException, ValueError, IndexError, TypeError):
-                cur.refuse(line_no, MALFORMED, sentence, t)
-                continue
-            if not msg.is_valid:
-                cur.refuse(line_no, BAD_CHECKSUM, sentence, t)
+            msg = parsed.get(sentence)
+            if msg is None:
+                try:
+                    msg = NMEAMessage(sentence)
+                    if not msg.is_valid:
+                        msg = BAD_CHECKSUM
+                except (InvalidNMEAMessageException, ValueError, IndexError, TypeError):
+                    msg = MALFORMED
+                if len(parsed) > 200_000:
+                    parsed.clear()
+                parsed[sentence] = msg
+            if isinstance(msg, str):
+                cur.refuse(line_no, msg, sentence, t)
                 continue
             if msg.frag_cnt == 1:
                 decode([(line_no, sentence, t, msg)])
