@@ -171,3 +171,14 @@ def test_cli_detect_summary_and_clear_errors(tmp_path, geo):
     assert res.exit_code == 2
     assert "empty.csv: the file is empty" in res.output and "Traceback" not in res.output
     assert not (tmp_path / "out2" / "calls.parquet").exists()
+
+
+def test_positions_outside_the_area_of_interest_are_refused(tmp_path):
+    from callao.ingest.readers import OUTSIDE_AOI
+
+    f = tmp_path / "seattle.nmea"  # gpsd's worked example: a ship moored in Seattle, far from the bay
+    f.write_text("1704100004 !AIVDM,1,1,,B,177KQJ5000G?tO`K>RA1wUbN0TKH,0*5C\n")
+    calls, summary = detect_calls([f], tmp_path / "out")
+    assert len(calls) == 0 and summary.refused == {OUTSIDE_AOI: 1} and summary.positions_kept == 0
+    q = pd.read_csv(tmp_path / "out" / "quarantine.csv")
+    assert q[["file", "line", "reason", "mmsi"]].values.tolist() == [["seattle.nmea", 1, OUTSIDE_AOI, 477553000]]

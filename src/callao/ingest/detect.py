@@ -76,6 +76,7 @@ class Summary:
     passages: int = 0
     refused: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
     @property
     def refused_total(self) -> int:
@@ -145,16 +146,20 @@ class CallDetector:
         keep = np.flatnonzero(~bad)
         srt = keep[np.lexsort((t[keep], mmsi[keep]))]
         ms, ts, xs, ys = mmsi[srt], t[srt], x[srt], y[srt]
-        same = np.r_[False, ms[1:] == ms[:-1]]
-        dup = same & np.r_[False, (ts[1:] == ts[:-1]) & (xs[1:] == xs[:-1]) & (ys[1:] == ys[:-1])]
+        m = srt.size
+        same = np.zeros(m, bool)
+        same[1:] = ms[1:] == ms[:-1]
+        dup = same.copy()
+        dup[1:] &= (ts[1:] == ts[:-1]) & (xs[1:] == xs[:-1]) & (ys[1:] == ys[:-1])
         # impossible jumps: a spike away from the previous position and back to the next one
         lt = self._last.reindex(ms)
-        px = np.where(same, np.r_[np.nan, xs[:-1]], lt["x"].to_numpy(float))
-        py = np.where(same, np.r_[np.nan, ys[:-1]], lt["y"].to_numpy(float))
-        pt = np.where(same, np.r_[np.nan, ts[:-1]], lt["t"].to_numpy(float))
+        px = np.where(same, np.r_[np.nan, xs[:-1]][:m], lt["x"].to_numpy(float))
+        py = np.where(same, np.r_[np.nan, ys[:-1]][:m], lt["y"].to_numpy(float))
+        pt = np.where(same, np.r_[np.nan, ts[:-1]][:m], lt["t"].to_numpy(float))
         d_in = np.hypot(xs - px, ys - py)
         jump_in = (d_in > self.opt.jump_min_m) & (d_in / np.maximum(ts - pt, 1.0) > self.opt.max_speed_kn * KNOT)
-        jump_out = np.r_[jump_in[1:] & same[1:], True]
+        jump_out = np.ones(m, bool)
+        jump_out[:-1] = jump_in[1:] & same[1:]
         spike = jump_in & jump_out & ~dup
         for mask, why in ((dup, DUPLICATE), (spike, SPEED_JUMP)):
             reason[srt[mask]] = why
@@ -397,7 +402,7 @@ QUARANTINE_COLUMNS = ["file", "line", "reason", "mmsi", "time_utc", "lat", "lon"
 
 
 def detect_calls(files: Iterable[str | Path], out_dir: str | Path, geofences: Geofences | None = None,
-                 options: DetectOptions | None = None, chunk_rows: int = 500_000,
+                 options: DetectOptions | None = None, chunk_rows: int = 250_000,
                  progress: Callable[[str, int], None] | None = None) -> tuple[pd.DataFrame, Summary]:
     """Read AIS files, detect port calls, write ``calls.parquet`` and ``quarantine.csv`` to ``out_dir``.
 
@@ -416,7 +421,7 @@ def detect_calls(files: Iterable[str | Path], out_dir: str | Path, geofences: Ge
     summary = Summary(files=[str(f) for f in files])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     qtmp = out / f".quarantine.csv.{os.getpid()}.tmp"
     try:
         with open(qtmp, "w", encoding="utf-8", newline="") as q:
@@ -434,6 +439,7 @@ def detect_calls(files: Iterable[str | Path], out_dir: str | Path, geofences: Ge
         calls = det.calls(summary)
         summary.positions_kept = det.positions_kept
         summary.seconds = time.perf_counter() - started
+        summary.cpu_seconds = time.process_time() - cpu
         atomic_write(out / "calls.parquet", lambda p: write_parquet(calls, p))
         os.replace(qtmp, out / "quarantine.csv")
     finally:

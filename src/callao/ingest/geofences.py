@@ -256,11 +256,24 @@ def berth_strip(quay: LineString, width_m: float, land) -> Polygon:
 
 
 def _contains(poly, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``shapely.contains_xy`` for the points inside the polygon's bounding box (numpy pre-filter)."""
+    """``shapely.contains_xy`` for the points inside the polygon's bounding box (numpy pre-filter;
+    a polygon that is its own bounding box, like the default area of interest, needs nothing more)."""
+    parts = getattr(poly, "geoms", [poly])
+    if len(parts) > 1 and all(_is_box(p) for p in parts):
+        out = np.zeros(x.size, bool)
+        for p in parts:
+            out |= _contains(p, x, y)
+        return out
     x0, y0, x1, y1 = poly.bounds
-    box = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+    box = (x > x0) & (x < x1) & (y > y0) & (y < y1)
+    if _is_box(poly):
+        return box
     out = np.zeros(x.size, bool)
     if box.any():
         shapely.prepare(poly)
         out[box] = shapely.contains_xy(poly, x[box], y[box])
     return out
+
+
+def _is_box(poly) -> bool:
+    return poly.geom_type == "Polygon" and abs(poly.area - shapely.envelope(poly).area) <= 1e-9 * max(poly.area, 1.0)

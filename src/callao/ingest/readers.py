@@ -126,7 +126,7 @@ def sniff(path: str | Path) -> str:
     raise AISFormatError(f"{path}: unknown layout (first line {first[:80]!r}); expected {EXPECTED}")
 
 
-def read_ais(path: str | Path, chunk_rows: int = 500_000) -> Iterator[Chunk]:
+def read_ais(path: str | Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
     """Stream one AIS file (any supported layout, gzip allowed) as chunks of ~``chunk_rows`` lines."""
     path = Path(path)
     layout = sniff(path)
@@ -208,7 +208,7 @@ def _num(v, missing: float | None = None) -> float:
     return np.nan if missing is not None and v == missing else v
 
 
-def read_nmea(path: Path, chunk_rows: int = 500_000) -> Iterator[Chunk]:
+def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
     """Decode ``!AIVDM``/``!AIVDO`` sentences with pyais, assembling multi-part messages."""
     from pyais.exceptions import InvalidNMEAMessageException, UnknownMessageException
     from pyais.messages import NMEAMessage
@@ -376,7 +376,7 @@ def _blocks(f, block_bytes: int) -> Iterator[bytes]:
         rest = data[cut + 1:]
 
 
-def read_csv(path: Path, layout: str, chunk_rows: int = 500_000) -> Iterator[Chunk]:
+def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chunk]:
     """Stream a MarineCadastre or DMA CSV with pyarrow, about ``chunk_rows`` rows a chunk."""
     spec = LAYOUTS[layout]
     with open_binary(path) as f:
