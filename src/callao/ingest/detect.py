@@ -106,8 +106,9 @@ class CallDetector:
     # ------------------------------------------------------------ per chunk
     def feed(self, chunk: Chunk) -> pd.DataFrame:
         """Zone, clean and compress one chunk's positions. Returns the positions refused here."""
-        if len(chunk.statics):
-            self._statics.append(chunk.statics)
+        if len(chunk.statics):  # a ship repeats its static report every few minutes: keep changes only
+            self._statics.append(chunk.statics.drop_duplicates(subset=["mmsi", "name", "loa_m", "draft_m",
+                                                                       "ship_type"]))
         p = chunk.positions
         n = len(p)
         if n == 0:
