@@ -182,3 +182,12 @@ def test_positions_outside_the_area_of_interest_are_refused(tmp_path):
     assert len(calls) == 0 and summary.refused == {OUTSIDE_AOI: 1} and summary.positions_kept == 0
     q = pd.read_csv(tmp_path / "out" / "quarantine.csv")
     assert q[["file", "line", "reason", "mmsi"]].values.tolist() == [["seattle.nmea", 1, OUTSIDE_AOI, 477553000]]
+
+
+def test_cli_export_errors_are_clear(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["calls", "export", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.nmea")])
+    assert res.exit_code == 2 and "no vessels.parquet" in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, ["calls", "export", str(tmp_path), "--format", "kml", "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "expected nmea or marinecadastre" in res.output
+    assert not (tmp_path / "x").exists()

@@ -216,7 +216,7 @@ class Geofences:
         code = np.zeros(x.size, np.int16)
         code[~_contains(self.aoi, x, y)] = OUTSIDE
         for z in self.zones:
-            code[_contains(z.polygon, x, y)] = z.code
+            code[_raster(z.polygon).contains(x, y)] = z.code
         return code
 
     def zone(self, code: int) -> Zone:
@@ -277,3 +277,47 @@ def _contains(poly, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _is_box(poly) -> bool:
     return poly.geom_type == "Polygon" and abs(poly.area - shapely.envelope(poly).area) <= 1e-9 * max(poly.area, 1.0)
+
+
+class _Raster:
+    """Point-in-polygon by a grid of cells ``cell_m`` wide: a point in a cell wholly inside (or
+    wholly outside) the polygon is answered by the grid; only points in cells the boundary crosses
+    go to ``shapely.contains_xy``. Same answers, a fraction of the cost for dense traffic."""
+
+    def __init__(self, poly, cell_m: float = 50.0) -> None:
+        self.poly = poly
+        shapely.prepare(poly)
+        x0, y0, x1, y1 = poly.bounds
+        self.x0, self.y0, self.cell = x0, y0, cell_m
+        self.nx, self.ny = int(np.ceil((x1 - x0) / cell_m)) + 1, int(np.ceil((y1 - y0) / cell_m)) + 1
+        gx, gy = np.meshgrid(np.arange(self.nx), np.arange(self.ny), indexing="ij")
+        boxes = shapely.box(x0 + gx.ravel() * cell_m, y0 + gy.ravel() * cell_m,
+                            x0 + (gx.ravel() + 1) * cell_m, y0 + (gy.ravel() + 1) * cell_m)
+        inside = shapely.contains_properly(poly, boxes)
+        touches = shapely.intersects(poly, boxes)
+        self.state = np.where(inside, 1, np.where(touches, 2, 0)).astype(np.int8)  # 0 out, 1 in, 2 boundary
+
+    def contains(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        i = np.floor((x - self.x0) / self.cell)
+        j = np.floor((y - self.y0) / self.cell)
+        ok = (i >= 0) & (i < self.nx) & (j >= 0) & (j < self.ny)
+        out = np.zeros(x.size, bool)
+        idx = np.flatnonzero(ok)
+        if idx.size == 0:
+            return out
+        st = self.state[i[idx].astype(np.int64) * self.ny + j[idx].astype(np.int64)]
+        out[idx[st == 1]] = True
+        edge = idx[st == 2]
+        if edge.size:
+            out[edge] = shapely.contains_xy(self.poly, x[edge], y[edge])
+        return out
+
+
+_RASTERS: dict[int, _Raster] = {}
+
+
+def _raster(poly) -> _Raster:
+    r = _RASTERS.get(id(poly))
+    if r is None or r.poly is not poly:
+        r = _RASTERS[id(poly)] = _Raster(poly)
+    return r
