@@ -96,8 +96,8 @@ def child(mode: str, path: str, out: str, chunk_rows: int = 250_000) -> dict:
     raise ValueError(mode)
 
 
-def measure(mode: str, path: Path, out: Path) -> dict:
-    res = subprocess.run([sys.executable, __file__, "--child", mode, str(path), str(out)],
+def measure(mode: str, path: Path, out: Path, chunk_rows: int = 250_000) -> dict:
+    res = subprocess.run([sys.executable, __file__, "--child", mode, str(path), str(out), str(chunk_rows)],
                          capture_output=True, text=True, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
@@ -153,19 +153,22 @@ def main() -> None:
     ap.add_argument("--interval-min", type=float, default=1.0)
     ap.add_argument("--formats", nargs="+", default=["csv", "nmea"], choices=["csv", "nmea"])
     ap.add_argument("--work", type=Path, default=None, help="folder for the generated files (kept)")
-    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--chunk-rows", type=int, default=250_000, help="detection chunk size (memory bound)")
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(*args.child)))
+        mode, path, out, chunk_rows = args.child
+        print(json.dumps(child(mode, path, out, int(chunk_rows))))
         return
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_ais_"))
     work.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"machine load (1 min) {load:.1f} on {os.cpu_count()} cores; files in {work}")
+    print(f"machine load (1 min) {load:.1f} on {os.cpu_count()} cores; files in {work}; "
+          f"chunks of {args.chunk_rows:,} lines")
     files = write_files(work, args)
     rows = []
     for (fmt, span), f in files.items():
-        d = measure("detect", f, work / f"out-{f.stem}")
+        d = measure("detect", f, work / f"out-{f.stem}", args.chunk_rows)
         base = measure("arrow" if fmt == "csv" else "pyais", f, work)
         rate = d["positions"] / d["cpu"]
         rows.append((fmt, span, f, d, base, rate))
