@@ -17,6 +17,7 @@ GPSD_TYPE5 = ("!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0N
               "!AIVDM,2,2,1,A,88888888880,2*25")  # EVER DIADEM, 351759000, 225 + 70 m, draught 12.2 m
 GPSD_TYPE18 = "!AIVDM,1,1,,A,B52K>;h00Fc>jpUlNV@ikwpUoP06,0*4C"  # class B, 338087471
 GPSD_TYPE4 = "!AIVDM,1,1,,A,403OviQuMGCqWrRO9>E6fE700@GO,0*4D"  # base station report
+TRAILING_EPOCH = "!AIVDM,1,1,,A,13cm=`00000`iAnIJ3W;Ic220@0a,0*36,1738369261"  # a receiver's trailing time column
 PYAIS_TAGGED = "\\s:2573535,c:1671533231*08\\!BSVDM,1,1,,A,13nN34?000QFpgRWnQLLSPpF00SO,0*06"
 
 
@@ -38,11 +39,13 @@ def test_decodes_real_positions_statics_and_time_prefixes(tmp_path):
         f"2024-01-01T00:05:00Z,{GPSD_TYPE5[1]}",
         f"\\c:1704067800*00\\{GPSD_TYPE18}",  # tag block
         PYAIS_TAGGED,
+        TRAILING_EPOCH,
     ]) + "\n")
     assert sniff(f) == "nmea"
     pos, stat, refused, messages = read_all(f)
-    assert messages == 5 and len(refused) == 0
-    assert list(pos["mmsi"]) == [477553000, 338087471, 258442000]
+    assert messages == 6 and len(refused) == 0
+    assert list(pos["mmsi"]) == [477553000, 338087471, 258442000, 247287200]
+    assert pos["t"].iloc[3] == 1738369261
     first = pos.iloc[0]
     assert first["t"] == 1704067200 and first["status"] == 5
     assert first["lat"] == pytest.approx(47.582833, abs=1e-6)

@@ -137,6 +137,7 @@ def read_ais(path: str | Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
 
 # ------------------------------------------------------------------ NMEA
 SENTENCE_START_RE = re.compile(rb"[!$][A-Z]{2}[A-Z]{3},")
+TRAILING_TIME_RE = re.compile(rb"\*[0-9A-Fa-f]{2}()[,;\s]+(\d{9,13}(?:\.\d+)?)$")
 TAG_TIME_RE = re.compile(rb"(?:^|[,\\])c:(\d+(?:\.\d+)?)")
 
 
@@ -161,7 +162,8 @@ def split_line(line: bytes) -> tuple[bytes, float]:
     """One text line → (the ``!..VDM`` sentence, its time in epoch seconds or NaN).
 
     Handles NMEA 4.10 tag blocks (``\\s:src,c:1671533231*08\\!AIVDM,...``) and a leading time column
-    (``2024-01-01T00:00:00Z !AIVDM,...``, ``1704067200,!AIVDM,...``)."""
+    (``2024-01-01T00:00:00Z !AIVDM,...``, ``1704067200,!AIVDM,...``) or a trailing epoch column
+    (``!AIVDM,...,0*36,1738369261``)."""
     m = SENTENCE_START_RE.search(line)
     if m is None:
         return b"", np.nan
@@ -169,6 +171,11 @@ def split_line(line: bytes) -> tuple[bytes, float]:
     sentence = line[start:].strip()
     prefix = line[:start]
     t = np.nan
+    trailing = TRAILING_TIME_RE.search(sentence)
+    if trailing:  # a time column after the checksum: "!AIVDM,...,0*36,1738369261"
+        v = float(trailing.group(2))
+        t = v / 1000.0 if v > 1e11 else v
+        sentence = sentence[: trailing.start(1)]
     if b"\\" in prefix:
         m = TAG_TIME_RE.search(prefix)
         if m:
