@@ -243,6 +243,8 @@ def _mount_targeting() -> None:
 
 
 _mount_targeting()
+from callao.ingest.cli import app as calls_app  # noqa: E402
+app.add_typer(calls_app, name="calls", help="Port calls from AIS: detect calls in AIS files, export a run as AIS.")
 
 
 def _mount_optional_commands() -> None:

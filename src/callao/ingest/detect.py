@@ -1,0 +1,457 @@
+"""Port-call detection: AIS positions → the calls table (:mod:`callao.ingest.calls`).
+
+The path, chunk by chunk (memory does not grow with the file):
+
+1. every position is projected to metres and given its zone in one vectorised pass
+   (:meth:`Geofences.zone_of`); a position in a berth strip counts as *at berth* only when its
+   speed over ground is below ``berth_sog_kn``, else it is in the harbour;
+2. positions are refused (quarantined, counted by reason) when outside the area of interest, more
+   than ``reorder_window_s`` older than the ship's latest, exact duplicates, or impossible jumps
+   (a spike implying more than ``max_speed_kn`` both in and out);
+3. each ship's positions are sorted by time and compressed to *runs* of one zone (first and last
+   time, count, mean position): a call is a handful of runs, whatever the reporting rate.
+
+At the end the runs of every ship are merged across chunks (which also puts late, out-of-order
+messages back in place), single-position flickers between two runs of the same zone are removed,
+and a small state machine walks each ship's runs — a few per call — to cut *visits* and read the
+call's times off them (see ``docs/data.md``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from callao.ingest.calls import conform
+from callao.ingest.geofences import ANCHORAGE, BERTH, CHANNEL, HARBOUR, OUTSIDE, SEA, Geofences
+from callao.ingest.readers import (DUPLICATE, OUT_OF_ORDER, OUTSIDE_AOI, REFUSED_SCHEMA, SPEED_JUMP, STATICS_SCHEMA,
+                                   Chunk, empty, read_ais)
+
+KNOT = 1852.0 / 3600.0  # m/s
+
+
+@dataclass(frozen=True)
+class DetectOptions:
+    """Thresholds of call detection (defaults suit class A reports every few seconds to minutes)."""
+
+    berth_sog_kn: float = 0.5
+    """At berth: inside a berth strip below this speed over ground."""
+    berth_min_minutes: float = 10.0
+    """A stay at berth shorter than this is not a berthing (a ship passing slowly alongside)."""
+    anchored_min_minutes: float = 30.0
+    """A ship anchored if it stayed this long in the anchorage, or stopped there (below
+    ``anchor_sog_kn``); else it only passed through. A visit without berth is a call only if it anchored."""
+    anchor_sog_kn: float = 1.0
+    visit_gap_h: float = 3.0
+    """Before berthing, this long at sea ends a visit (the ship left without berthing)."""
+    depart_gap_minutes: float = 15.0
+    """After berthing, this long at sea (or leaving via the anchorage) ends a visit."""
+    max_speed_kn: float = 50.0
+    """Implied speed above which a position that jumps away and back is refused."""
+    jump_min_m: float = 300.0
+    """Jumps shorter than this are GPS noise, never refused."""
+    reorder_window_s: float = 3600.0
+    """Messages up to this much older than the ship's latest are sorted back in; older ones refused."""
+    cargo_only: bool = True
+    """Only ships of AIS type 70-79 (cargo) or unknown type make calls."""
+
+
+@dataclass
+class Summary:
+    """What a detection run read, kept and refused."""
+
+    files: list[str] = field(default_factory=list)
+    messages: int = 0
+    positions_kept: int = 0
+    ships: int = 0
+    calls: int = 0
+    calls_berthed: int = 0
+    other_type_ships: int = 0
+    passages: int = 0
+    refused: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+    @property
+    def refused_total(self) -> int:
+        return sum(self.refused.values())
+
+
+RUN_COLUMNS = ("mmsi", "code", "t_first", "t_last", "n", "x", "y", "sog_min")
+
+
+class CallDetector:
+    """Feed chunks of AIS, then :meth:`calls`. Stateless across ships except the last kept position."""
+
+    def __init__(self, geofences: Geofences, options: DetectOptions | None = None) -> None:
+        self.geo = geofences
+        self.opt = options or DetectOptions()
+        self._kind = geofences.kind_of
+        self._harbour = geofences.harbour_of
+        self._port = np.array(["", *[z.port for z in geofences.zones]], object)
+        self._runs: list[pd.DataFrame] = []
+        self._statics: list[pd.DataFrame] = []
+        # per ship: latest time seen and last kept position (time, x, y), carried between chunks
+        self._last = pd.DataFrame({"t_max": pd.Series(dtype=float), "t": pd.Series(dtype=float),
+                                   "x": pd.Series(dtype=float), "y": pd.Series(dtype=float)})
+        self._last.index = pd.Index([], dtype=np.int64, name="mmsi")
+        self.positions_kept = 0
+
+    # ------------------------------------------------------------ per chunk
+    def feed(self, chunk: Chunk) -> pd.DataFrame:
+        """Zone, clean and compress one chunk's positions. Returns the positions refused here."""
+        if len(chunk.statics):  # a ship repeats its static report every few minutes: keep changes only
+            self._statics.append(chunk.statics.drop_duplicates(subset=["mmsi", "name", "loa_m", "draft_m",
+                                                                       "ship_type"]))
+        p = chunk.positions
+        n = len(p)
+        if n == 0:
+            return empty(REFUSED_SCHEMA)
+        mmsi = p["mmsi"].to_numpy(np.int64)
+        t = p["t"].to_numpy(float)
+        x, y = self.geo.project(p["lon"].to_numpy(float), p["lat"].to_numpy(float))
+        code = self.geo.zone_of(x, y)
+        reason = np.full(n, None, object)
+        bad = code == OUTSIDE
+        reason[bad] = OUTSIDE_AOI
+
+        # order by ship, keeping file order within a ship (stable)
+        order = np.argsort(mmsi, kind="stable")
+        ms, ts = mmsi[order], t[order]
+        starts = np.flatnonzero(np.r_[True, ms[1:] != ms[:-1]])
+        gid = np.cumsum(np.r_[True, ms[1:] != ms[:-1]]) - 1
+        ships = ms[starts]
+        prev_max = self._last["t_max"].reindex(ships).to_numpy(float)
+        prev_max = np.where(np.isnan(prev_max), -np.inf, prev_max)
+        # running max of time before each message within its ship (file order), incl. earlier chunks
+        span = (np.nanmax(ts) - np.nanmin(ts) + 1.0) if n else 1.0
+        shifted = ts - np.nanmin(ts) + gid * 2 * span
+        run_max = np.maximum.accumulate(shifted) - gid * 2 * span + np.nanmin(ts)
+        before = np.r_[-np.inf, run_max[:-1]]
+        before[starts] = -np.inf
+        before = np.maximum(before, prev_max[gid])
+        late = ts < before - self.opt.reorder_window_s
+        late_idx = order[late]
+        late_idx = late_idx[~bad[late_idx]]
+        reason[late_idx] = OUT_OF_ORDER
+        bad[late_idx] = True
+        new_max = np.maximum(np.maximum.reduceat(np.where(np.isnan(ts), -np.inf, ts), starts), prev_max)
+
+        # sort the kept positions by ship and time
+        keep = np.flatnonzero(~bad)
+        srt = keep[np.lexsort((t[keep], mmsi[keep]))]
+        ms, ts, xs, ys = mmsi[srt], t[srt], x[srt], y[srt]
+        m = srt.size
+        same = np.zeros(m, bool)
+        same[1:] = ms[1:] == ms[:-1]
+        dup = same.copy()
+        dup[1:] &= (ts[1:] == ts[:-1]) & (xs[1:] == xs[:-1]) & (ys[1:] == ys[:-1])
+        # impossible jumps: a spike away from the previous position and back to the next one
+        lt = self._last.reindex(ms)
+        px = np.where(same, np.r_[np.nan, xs[:-1]][:m], lt["x"].to_numpy(float))
+        py = np.where(same, np.r_[np.nan, ys[:-1]][:m], lt["y"].to_numpy(float))
+        pt = np.where(same, np.r_[np.nan, ts[:-1]][:m], lt["t"].to_numpy(float))
+        d_in = np.hypot(xs - px, ys - py)
+        jump_in = (d_in > self.opt.jump_min_m) & (d_in / np.maximum(ts - pt, 1.0) > self.opt.max_speed_kn * KNOT)
+        jump_out = np.ones(m, bool)
+        jump_out[:-1] = jump_in[1:] & same[1:]
+        spike = jump_in & jump_out & ~dup
+        for mask, why in ((dup, DUPLICATE), (spike, SPEED_JUMP)):
+            reason[srt[mask]] = why
+            bad[srt[mask]] = True
+        ok = ~(dup | spike)
+        srt = srt[ok]
+        ms, ts, xs, ys = ms[ok], ts[ok], xs[ok], ys[ok]
+        self.positions_kept += srt.size
+
+        # state of each position: its zone; a berth strip counts only when (nearly) stopped
+        c = code[srt]
+        sog = p["sog"].to_numpy(float)[srt]
+        status = p["status"].to_numpy(float)[srt]
+        stopped = (sog < self.opt.berth_sog_kn) | (np.isnan(sog) & (status == 5))
+        moving_in_berth = (self._kind[c] == BERTH) & ~stopped
+        c = np.where(moving_in_berth, self._harbour[c], c)
+        if srt.size:
+            brk = np.flatnonzero(np.r_[True, (ms[1:] != ms[:-1]) | (c[1:] != c[:-1])])
+            ends = np.r_[brk[1:], srt.size] - 1
+            cnt = ends - brk + 1
+            self._runs.append(pd.DataFrame({
+                "mmsi": ms[brk], "code": c[brk], "t_first": ts[brk], "t_last": ts[ends], "n": cnt,
+                "x": np.add.reduceat(xs, brk) / cnt, "y": np.add.reduceat(ys, brk) / cnt,
+                "sog_min": np.fmin.reduceat(np.where(np.isnan(sog), np.inf, sog), brk)}))
+            last_i = np.r_[np.flatnonzero(ms[1:] != ms[:-1]), ms.size - 1]
+            upd = pd.DataFrame({"t": ts[last_i], "x": xs[last_i], "y": ys[last_i]}, index=ms[last_i])
+        else:
+            upd = pd.DataFrame(columns=["t", "x", "y"], dtype=float)
+        upd = upd.reindex(ships)
+        upd["t_max"] = new_max
+        upd.index.name = "mmsi"
+        old = self._last.reindex(ships)
+        upd[["t", "x", "y"]] = upd[["t", "x", "y"]].fillna(old[["t", "x", "y"]])
+        self._last = pd.concat([self._last[~self._last.index.isin(ships)], upd[["t_max", "t", "x", "y"]]])
+
+        r = np.flatnonzero(bad)
+        return pd.DataFrame({"line": p["line"].to_numpy()[r], "reason": reason[r], "mmsi": mmsi[r].astype(float),
+                             "t": t[r], "lat": p["lat"].to_numpy()[r], "lon": p["lon"].to_numpy()[r],
+                             "raw": None}).astype(REFUSED_SCHEMA)
+
+    # ------------------------------------------------------------ at the end
+    def runs(self) -> pd.DataFrame:
+        """Every ship's zone runs, merged across chunks, sorted, with one-position flickers removed."""
+        if not self._runs:
+            return pd.DataFrame({c: pd.Series(dtype=float) for c in RUN_COLUMNS})
+        runs = pd.concat(self._runs, ignore_index=True).sort_values(["mmsi", "t_first", "t_last"], kind="stable")
+        runs = _merge(runs)
+        for _ in range(2):  # a lone position between two runs of the same zone is noise
+            m, c, n = runs["mmsi"].to_numpy(), runs["code"].to_numpy(), runs["n"].to_numpy()
+            flicker = np.r_[False, (n[1:-1] == 1) & (m[:-2] == m[2:]) & (m[1:-1] == m[:-2]) & (c[:-2] == c[2:]),
+                            False] if len(runs) > 2 else np.zeros(len(runs), bool)
+            if not flicker.any():
+                break
+            runs = _merge(runs[~flicker])
+        return runs.reset_index(drop=True)
+
+    def statics(self) -> pd.DataFrame:
+        """Static reports (name, length, draught, ship type), time-sorted, repeats dropped."""
+        if not self._statics:
+            return empty(STATICS_SCHEMA)
+        s = pd.concat(self._statics, ignore_index=True).sort_values(["mmsi", "t"], kind="stable")
+        key = s[["mmsi", "name", "loa_m", "draft_m", "ship_type"]].astype(str).agg("|".join, axis=1)
+        return s[key.ne(key.groupby(s["mmsi"]).shift())].reset_index(drop=True)
+
+    def calls(self, summary: Summary | None = None) -> pd.DataFrame:
+        """The calls table (conformed to :data:`callao.ingest.calls.CALLS_COLUMNS`, plus ``port``,
+        ``berth_shifts`` and ``positions``)."""
+        runs, statics = self.runs(), self.statics()
+        kind = self._kind
+        zones = self.geo.zones
+        other_types: set[int] = set()
+        if self.opt.cargo_only and len(statics):
+            typed = statics.dropna(subset=["ship_type"]).groupby("mmsi")["ship_type"].last()
+            other_types = set(typed.index[~typed.between(70, 79)].tolist())
+        rows: list[dict] = []
+        passages = 0
+        if len(runs):
+            mm = runs["mmsi"].to_numpy(np.int64)
+            bounds = np.flatnonzero(np.r_[True, mm[1:] != mm[:-1], True])
+            cols = {c: runs[c].to_numpy() for c in RUN_COLUMNS[1:]}
+            for a, b in zip(bounds[:-1], bounds[1:]):
+                if int(mm[a]) in other_types:
+                    continue
+                for visit in self._visits(cols, a, b):
+                    row = self._call(cols, visit, kind, zones)
+                    if row is None:
+                        passages += 1
+                    else:
+                        row["mmsi"] = int(mm[a])
+                        rows.append(row)
+        calls = pd.DataFrame(rows, columns=["mmsi", "t_arrival", "t_channel_in", "t_berth", "t_unberth", "t_depart",
+                                            "terminal", "port", "x", "y", "berth_shifts", "positions"])
+        calls = _with_statics(calls, statics)
+        for col in ("t_arrival", "t_channel_in", "t_berth", "t_unberth", "t_depart"):
+            calls[col] = pd.to_datetime(calls[col].astype(float), unit="s", utc=True)
+        calls["quay_position_m"] = np.nan
+        for terminal in calls["terminal"].dropna().unique():
+            m = (calls["terminal"] == terminal).to_numpy()
+            calls.loc[m, "quay_position_m"] = self.geo.quay_position(
+                terminal, calls["x"].to_numpy(float)[m], calls["y"].to_numpy(float)[m], calls["loa_m"].to_numpy(float)[m])
+        calls["anchorage_wait_h"] = (calls["t_channel_in"] - calls["t_arrival"]).dt.total_seconds() / 3600.0
+        calls["berth_shifts"] = calls["berth_shifts"].astype(np.int64)
+        calls["positions"] = calls["positions"].astype(np.int64)
+        calls = calls.drop(columns=["x", "y"]).sort_values(["t_arrival", "t_berth", "mmsi"], kind="stable")
+        out = conform(calls.reset_index(drop=True))
+        if summary is not None:
+            summary.ships = int(pd.unique(runs["mmsi"]).size) if len(runs) else 0
+            summary.other_type_ships = len(other_types)
+            summary.passages = passages
+            summary.calls = len(out)
+            summary.calls_berthed = int(out["terminal"].notna().sum())
+        return out
+
+    def _visits(self, cols: dict, a: int, b: int) -> Iterable[list[int]]:
+        """Cut one ship's runs [a, b) into visits: lists of run indices (sea runs between port
+        zones included, and the first run after the visit, which tells when the ship left)."""
+        code, t0, t1 = cols["code"], cols["t_first"], cols["t_last"]
+        kind, port = self._kind[code], self._port[code]
+        visit: list[int] = []
+        sea: list[int] = []
+        berthed, vport = False, ""
+        for i in range(a, b):
+            if kind[i] == SEA:
+                if visit:
+                    sea.append(i)
+                continue
+            if visit:
+                limit = self.opt.depart_gap_minutes * 60 if berthed else self.opt.visit_gap_h * 3600
+                if (sea and t0[i] - t0[sea[0]] >= limit) or port[i] != vport:
+                    yield visit + sea[:1]
+                    visit, berthed = [], False
+                else:
+                    visit.extend(sea)
+            sea = []
+            if not visit:
+                vport = port[i]
+            visit.append(i)
+            if kind[i] == BERTH and t1[i] - t0[i] >= self.opt.berth_min_minutes * 60:
+                berthed = True
+        if visit:
+            yield visit + sea[:1]
+
+    def _call(self, cols: dict, visit: list[int], kind_of: np.ndarray, zones) -> dict | None:
+        """The call of one visit (None: the ship only passed through)."""
+        code, t0, t1, n = cols["code"], cols["t_first"], cols["t_last"], cols["n"]
+        idx = np.asarray(visit)
+        kind = kind_of[code[idx]]
+        port_runs = idx[kind != SEA]
+        berth_min = self.opt.berth_min_minutes * 60
+        q = [i for i in port_runs if kind_of[code[i]] == BERTH and t1[i] - t0[i] >= berth_min]
+        before = q[0] if q else idx[-1] + 1
+        anchor_runs = [i for i in port_runs if kind_of[code[i]] == ANCHORAGE and i < before]
+        anchored = bool(anchor_runs) and (
+            sum(t1[i] - t0[i] for i in anchor_runs) >= self.opt.anchored_min_minutes * 60
+            or min(cols["sog_min"][i] for i in anchor_runs) < self.opt.anchor_sog_kn)
+        if not anchored:  # passing through the anchorage area is not waiting there
+            port_runs = np.asarray([i for i in port_runs if kind_of[code[i]] != ANCHORAGE or i > before], int)
+            anchor_runs = []
+            if not q:
+                return None
+        first = port_runs[0]
+        k_first = kind_of[code[first]]
+        after = {i: j for i, j in zip(idx[:-1], idx[1:])}
+
+        def next_t(i: int) -> float:
+            j = after.get(i)
+            return float(t0[j]) if j is not None else np.nan
+
+        row = {"t_arrival": np.nan if k_first in (BERTH, HARBOUR) else float(t0[first]),
+               "t_channel_in": np.nan, "t_berth": np.nan, "t_unberth": np.nan, "t_depart": np.nan,
+               "terminal": None, "port": zones[code[first] - 1].port, "x": np.nan, "y": np.nan,
+               "berth_shifts": 0, "positions": int(n[idx].sum())}
+        if not q:
+            inside = [i for i in port_runs if kind_of[code[i]] in (CHANNEL, HARBOUR) and i > anchor_runs[0]]
+            if inside:
+                row["t_channel_in"] = float(t0[inside[0]])
+            row["t_depart"] = next_t(port_runs[-1])
+            return row
+        b0, bl = q[0], q[-1]
+        z = zones[code[b0] - 1]
+        row.update(terminal=z.terminal, port=z.port, x=float(cols["x"][b0]), y=float(cols["y"][b0]),
+                   t_berth=float(t0[b0]), t_unberth=next_t(bl))
+        shifts = 0
+        for i, j in zip(q[:-1], q[1:]):
+            moved = np.hypot(cols["x"][j] - cols["x"][i], cols["y"][j] - cols["y"][i]) > 50.0
+            shifts += int(code[j] != code[i] or moved)
+        row["berth_shifts"] = shifts
+        if anchor_runs:
+            inbound = [i for i in port_runs if anchor_runs[-1] < i <= b0 and kind_of[code[i]] in (CHANNEL, HARBOUR, BERTH)]
+            row["t_channel_in"] = float(t0[inbound[0]])
+        elif k_first == CHANNEL:
+            row["t_channel_in"] = row["t_arrival"]
+        out = [i for i in idx if i > bl and kind_of[code[i]] in (SEA, ANCHORAGE)]
+        row["t_depart"] = float(t0[out[0]]) if out else np.nan
+        return row
+
+
+def _merge(runs: pd.DataFrame) -> pd.DataFrame:
+    """Merge consecutive runs of the same ship and zone."""
+    m, c = runs["mmsi"].to_numpy(), runs["code"].to_numpy()
+    new = np.r_[True, (m[1:] != m[:-1]) | (c[1:] != c[:-1])]
+    if new.all():
+        return runs
+    g = np.cumsum(new) - 1
+    n = runs["n"].to_numpy()
+    agg = pd.DataFrame({"mmsi": m[new], "code": c[new],
+                        "t_first": np.minimum.reduceat(runs["t_first"].to_numpy(), np.flatnonzero(new)),
+                        "t_last": np.maximum.reduceat(runs["t_last"].to_numpy(), np.flatnonzero(new)),
+                        "n": np.bincount(g, weights=n).astype(np.int64),
+                        "x": np.bincount(g, weights=runs["x"].to_numpy() * n) / np.bincount(g, weights=n),
+                        "y": np.bincount(g, weights=runs["y"].to_numpy() * n) / np.bincount(g, weights=n),
+                        "sog_min": np.minimum.reduceat(runs["sog_min"].to_numpy(), np.flatnonzero(new))})
+    return agg
+
+
+def _with_statics(calls: pd.DataFrame, statics: pd.DataFrame) -> pd.DataFrame:
+    """Name, length and draught of each call: the last report before arrival, else the first after."""
+    calls = calls.copy()
+    t_ref = calls["t_arrival"].astype(float).fillna(calls["t_berth"].astype(float))
+    t_ref = t_ref.fillna(calls["t_depart"].astype(float)).fillna(0.0)
+    calls["_t"] = t_ref.to_numpy(float)
+    calls["_i"] = np.arange(len(calls))
+    for col in ("name", "loa_m", "draft_m"):
+        s = statics.dropna(subset=[col])[["mmsi", "t", col]].copy()
+        s["t"] = s["t"].fillna(-np.inf)
+        if len(calls) == 0 or len(s) == 0:
+            calls[col] = None if col == "name" else np.nan
+            continue
+        s = s.sort_values("t", kind="stable")
+        left = calls[["_t", "mmsi", "_i"]].sort_values("_t", kind="stable")
+        back = pd.merge_asof(left, s, left_on="_t", right_on="t", by="mmsi", direction="backward")
+        fwd = pd.merge_asof(left, s, left_on="_t", right_on="t", by="mmsi", direction="forward")
+        v = back.set_index("_i")[col].combine_first(fwd.set_index("_i")[col])
+        calls[col] = v.reindex(calls["_i"]).to_numpy()
+    return calls.drop(columns=["_t", "_i"])
+
+
+# ---------------------------------------------------------------------- driver
+QUARANTINE_COLUMNS = ["file", "line", "reason", "mmsi", "time_utc", "lat", "lon", "raw"]
+
+
+def detect_calls(files: Iterable[str | Path], out_dir: str | Path, geofences: Geofences | None = None,
+                 options: DetectOptions | None = None, chunk_rows: int = 250_000,
+                 progress: Callable[[str, int], None] | None = None) -> tuple[pd.DataFrame, Summary]:
+    """Read AIS files, detect port calls, write ``calls.parquet`` and ``quarantine.csv`` to ``out_dir``.
+
+    Every file is checked (:func:`callao.ingest.readers.sniff`) before any is read, so a bad file
+    fails fast with :class:`~callao.ingest.readers.AISFormatError`. Writes are atomic."""
+    import time
+
+    from callao.ingest.readers import sniff
+    from callao.results import atomic_write, write_parquet
+
+    files = [Path(f) for f in files]
+    for f in files:
+        sniff(f)
+    geo = geofences or Geofences.load()
+    det = CallDetector(geo, options)
+    summary = Summary(files=[str(f) for f in files])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    started, cpu = time.perf_counter(), time.process_time()
+    qtmp = out / f".quarantine.csv.{os.getpid()}.tmp"
+    try:
+        with open(qtmp, "w", encoding="utf-8", newline="") as q:
+            q.write(",".join(QUARANTINE_COLUMNS) + "\n")
+            for f in files:
+                for chunk in read_ais(f, chunk_rows):
+                    summary.messages += chunk.messages
+                    refused = pd.concat([x for x in (chunk.refused, det.feed(chunk)) if len(x)] or [chunk.refused],
+                                        ignore_index=True)
+                    if len(refused):
+                        summary.refused.update(refused["reason"].str.split(":").str[0].value_counts().to_dict())
+                        _quarantine_frame(refused, f).to_csv(q, header=False, index=False)
+                    if progress:
+                        progress(str(f), summary.messages)
+        calls = det.calls(summary)
+        summary.positions_kept = det.positions_kept
+        summary.seconds = time.perf_counter() - started
+        summary.cpu_seconds = time.process_time() - cpu
+        atomic_write(out / "calls.parquet", lambda p: write_parquet(calls, p))
+        os.replace(qtmp, out / "quarantine.csv")
+    finally:
+        if qtmp.exists():
+            qtmp.unlink()
+    return calls, summary
+
+
+def _quarantine_frame(refused: pd.DataFrame, f: Path) -> pd.DataFrame:
+    t = pd.to_datetime(refused["t"], unit="s", utc=True, errors="coerce")
+    return pd.DataFrame({
+        "file": f.name, "line": refused["line"].to_numpy(), "reason": refused["reason"].to_numpy(),
+        "mmsi": refused["mmsi"].astype("Int64"), "time_utc": t.dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "lat": refused["lat"].to_numpy(), "lon": refused["lon"].to_numpy(), "raw": refused["raw"].to_numpy()})

@@ -1,0 +1,569 @@
+"""AIS readers: NMEA 0183 sentences and the MarineCadastre / Danish Maritime Authority CSV layouts.
+
+The layout is recognised from the content (gzip allowed), never from the file name, and every
+reader streams the file in chunks: a :class:`Chunk` holds positions, static reports (name, length,
+draught, ship type) and the refused lines with their reasons, so memory stays flat however long
+the file. NMEA is decoded with pyais; the CSV layouts are parsed with pyarrow.
+
+Times are seconds since the UNIX epoch (UTC) as float64 throughout.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+# Reasons a message or position is refused (the quarantine's ``reason`` column).
+BAD_CHECKSUM = "bad checksum"
+MALFORMED = "truncated or malformed sentence"
+UNPAIRED = "unpaired multi-part fragment"
+UNSUPPORTED = "unsupported message type"
+NOT_AVAILABLE = "position not available (lat 91 / lon 181)"
+BAD_VALUE = "bad value"
+NO_TIME = "timestamp missing"
+OUT_OF_ORDER = "timestamp out of order"
+OUTSIDE_AOI = "outside the area of interest"
+SPEED_JUMP = "impossible speed jump"
+DUPLICATE = "duplicate"
+REASONS = (BAD_CHECKSUM, MALFORMED, UNPAIRED, UNSUPPORTED, NOT_AVAILABLE, BAD_VALUE, NO_TIME, OUT_OF_ORDER,
+           OUTSIDE_AOI, SPEED_JUMP, DUPLICATE)
+
+POSITION_TYPES = {1, 2, 3, 18, 19}
+STATIC_TYPES = {5, 19, 24}
+
+MARINECADASTRE_HEADER = ("MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
+                         "Length,Width,Draft,Cargo,TransceiverClass")
+DMA_HEADER = ("# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,ROT,SOG,COG,Heading,IMO,"
+              "Callsign,Name,Ship type,Cargo type,Width,Length,Type of position fixing device,Draught,"
+              "Destination,ETA,Data source type,A,B,C,D")
+EXPECTED = ("NMEA 0183 !AIVDM/!AIVDO sentences (optionally with tag blocks or a leading time column), "
+            "or a CSV with the MarineCadastre header (MMSI,BaseDateTime,LAT,LON,SOG,COG,...) or the "
+            "Danish Maritime Authority header (# Timestamp,Type of mobile,MMSI,Latitude,Longitude,...)")
+
+NAV_STATUS_TEXT = {  # DMA's words → ITU-R M.1371 navigational status codes
+    "under way using engine": 0, "at anchor": 1, "not under command": 2, "restricted manoeuverability": 3,
+    "constrained by her draught": 4, "moored": 5, "aground": 6, "engaged in fishing": 7,
+    "under way sailing": 8, "unknown value": 15,
+}
+SHIP_TYPE_TEXT = {"cargo": 70, "tanker": 80, "passenger": 60, "fishing": 30, "tug": 52, "pilot": 50,
+                  "towing": 31, "sailing": 36, "pleasure": 37, "military": 35, "law enforcement": 55,
+                  "sar": 51, "dredging": 33, "diving": 34, "hsc": 40, "port tender": 53}
+
+POSITIONS_SCHEMA = {"mmsi": "int64", "t": "float64", "lat": "float64", "lon": "float64", "sog": "float64",
+                    "cog": "float64", "status": "float64", "line": "int64"}
+STATICS_SCHEMA = {"mmsi": "int64", "t": "float64", "name": "object", "loa_m": "float64", "draft_m": "float64",
+                  "ship_type": "float64"}
+REFUSED_SCHEMA = {"line": "int64", "reason": "object", "mmsi": "float64", "t": "float64", "lat": "float64",
+                  "lon": "float64", "raw": "object"}
+
+
+class AISFormatError(ValueError):
+    """A file that is not AIS in a layout we read (the message names the file and what was expected)."""
+
+
+def empty(schema: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=d) for c, d in schema.items()})
+
+
+@dataclass
+class Chunk:
+    """A slice of one file: its positions, static reports and refused lines (see the *_SCHEMA dicts)."""
+
+    messages: int
+    positions: pd.DataFrame
+    statics: pd.DataFrame = field(default_factory=lambda: empty(STATICS_SCHEMA))
+    refused: pd.DataFrame = field(default_factory=lambda: empty(REFUSED_SCHEMA))
+
+
+# ------------------------------------------------------------------ layout detection
+def open_binary(path: Path) -> io.BufferedIOBase:
+    """The file's bytes, decompressed if it starts with the gzip magic number."""
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+NMEA_RE = re.compile(rb"![A-Z]{2}VD[MO],")
+
+
+def sniff(path: str | Path) -> str:
+    """``"nmea"``, ``"marinecadastre"`` or ``"dma"`` from the file's first lines.
+
+    Raises :class:`AISFormatError` for a missing, empty, binary or unrecognised file."""
+    path = Path(path)
+    if not path.is_file():
+        raise AISFormatError(f"{path}: no such file; expected {EXPECTED}")
+    try:
+        with open_binary(path) as f:
+            head = f.read(65536)
+    except (OSError, EOFError) as e:
+        raise AISFormatError(f"{path}: cannot be read ({e}); expected {EXPECTED}") from None
+    if not head.strip():
+        raise AISFormatError(f"{path}: the file is empty; expected {EXPECTED}")
+    text_bytes = sum(1 for b in head[:4096] if b in b"\t\r\n" or 32 <= b < 127)
+    if b"\x00" in head[:4096] or text_bytes < 0.95 * min(len(head), 4096):
+        raise AISFormatError(f"{path}: binary content, not text; expected {EXPECTED}")
+    lines = [ln.strip() for ln in head.splitlines()[:50] if ln.strip()]
+    if any(NMEA_RE.search(ln) for ln in lines[:50]):
+        return "nmea"
+    first = lines[0].decode("utf-8", "replace").lstrip("\ufeff")
+    names = {c.strip().strip('"').strip().lower() for c in first.split(",")}
+    if {"mmsi", "basedatetime", "lat", "lon"} <= names:
+        return "marinecadastre"
+    if {"# timestamp", "mmsi", "latitude", "longitude"} <= names:
+        return "dma"
+    raise AISFormatError(f"{path}: unknown layout (first line {first[:80]!r}); expected {EXPECTED}")
+
+
+def read_ais(path: str | Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
+    """Stream one AIS file (any supported layout, gzip allowed) as chunks of ~``chunk_rows`` lines."""
+    path = Path(path)
+    layout = sniff(path)
+    if layout == "nmea":
+        return read_nmea(path, chunk_rows)
+    return read_csv(path, layout, chunk_rows)
+
+
+# ------------------------------------------------------------------ NMEA
+SENTENCE_START_RE = re.compile(rb"[!$][A-Z]{2}[A-Z]{3},")
+TRAILING_TIME_RE = re.compile(rb"\*[0-9A-Fa-f]{2}()[,;\s]+(\d{9,13}(?:\.\d+)?)$")
+TAG_TIME_RE = re.compile(rb"(?:^|[,\\])c:(\d+(?:\.\d+)?)")
+
+
+def _prefix_time(prefix: bytes) -> float:
+    """Seconds since the epoch from a leading time column (epoch seconds/milliseconds or ISO 8601)."""
+    p = prefix.strip(b" \t,;").decode("ascii", "replace")
+    if not p:
+        return np.nan
+    try:
+        v = float(p)
+        return v / 1000.0 if v > 1e11 else v
+    except ValueError:
+        pass
+    try:
+        ts = datetime.fromisoformat(p.replace("Z", "+00:00"))
+    except ValueError:
+        return np.nan
+    return (ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def split_line(line: bytes) -> tuple[bytes, float]:
+    """One text line → (the ``!..VDM`` sentence, its time in epoch seconds or NaN).
+
+    Handles NMEA 4.10 tag blocks (``\\s:src,c:1671533231*08\\!AIVDM,...``) and a leading time column
+    (``2024-01-01T00:00:00Z !AIVDM,...``, ``1704067200,!AIVDM,...``) or a trailing epoch column
+    (``!AIVDM,...,0*36,1738369261``)."""
+    m = SENTENCE_START_RE.search(line)
+    if m is None:
+        return b"", np.nan
+    start = m.start()
+    sentence = line[start:].strip()
+    prefix = line[:start]
+    t = np.nan
+    trailing = TRAILING_TIME_RE.search(sentence)
+    if trailing:  # a time column after the checksum: "!AIVDM,...,0*36,1738369261"
+        v = float(trailing.group(2))
+        t = v / 1000.0 if v > 1e11 else v
+        sentence = sentence[: trailing.start(1)]
+    if b"\\" in prefix:
+        m = TAG_TIME_RE.search(prefix)
+        if m:
+            v = float(m.group(1))
+            t = v / 1000.0 if v > 1e11 else v
+        prefix = prefix[: prefix.find(b"\\")]
+    if t != t:  # NaN: try a leading time column
+        t = _prefix_time(prefix)
+    return sentence, t
+
+
+class _NmeaChunk:
+    """Lists filled line by line, turned into DataFrames once per chunk."""
+
+    def __init__(self) -> None:
+        self.pos: dict[str, list] = {k: [] for k in POSITIONS_SCHEMA}
+        self.stat: dict[str, list] = {k: [] for k in STATICS_SCHEMA}
+        self.ref: dict[str, list] = {k: [] for k in REFUSED_SCHEMA}
+        self.messages = 0
+
+    def refuse(self, line: int, reason: str, raw: bytes, t: float = np.nan, mmsi: float = np.nan,
+               lat: float = np.nan, lon: float = np.nan) -> None:
+        for k, v in zip(REFUSED_SCHEMA, (line, reason, mmsi, t, lat, lon, raw.decode("ascii", "replace"))):
+            self.ref[k].append(v)
+
+    def chunk(self) -> Chunk:
+        return Chunk(self.messages,
+                     pd.DataFrame(self.pos).astype(POSITIONS_SCHEMA),
+                     pd.DataFrame(self.stat).astype(STATICS_SCHEMA),
+                     pd.DataFrame(self.ref).astype(REFUSED_SCHEMA))
+
+
+def _num(v, missing: float | None = None) -> float:
+    if v is None:
+        return np.nan
+    v = float(v)
+    return np.nan if missing is not None and v == missing else v
+
+
+def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
+    """Decode ``!AIVDM``/``!AIVDO`` sentences with pyais, assembling multi-part messages."""
+    from pyais.exceptions import InvalidNMEAMessageException, UnknownMessageException
+    from pyais.messages import NMEAMessage
+
+    cur = _NmeaChunk()
+    pending: dict[tuple, list] = {}  # (talker, channel, seq id) → [(line no, raw, t, NMEAMessage)]
+    max_pending_lines = 100  # a fragment whose partners have not come within this many lines is unpaired
+
+    parsed: dict[bytes, object] = {}  # sentence → NMEAMessage, or the reason it is refused
+    cache: dict[bytes, tuple] = {}  # identical payloads (a moored ship, static reports) decode once
+
+    def fields(parts: list) -> tuple:
+        """(refusal reason or None, mmsi, position fields or None, static fields or None)."""
+        try:
+            msg = (parts[0][3] if len(parts) == 1 else
+                   NMEAMessage.assemble_from_iterable([p[3] for p in parts])).decode()
+        except (InvalidNMEAMessageException, UnknownMessageException, ValueError, IndexError, TypeError) as e:
+            return (UNSUPPORTED if isinstance(e, UnknownMessageException) else MALFORMED), np.nan, None, None
+        kind = msg.msg_type
+        if kind not in POSITION_TYPES and kind not in STATIC_TYPES:
+            return UNSUPPORTED, float(msg.mmsi), None, None
+        mmsi = int(msg.mmsi)
+        static = position = None
+        if kind in STATIC_TYPES:
+            name = getattr(msg, "shipname", None)
+            bow, stern = getattr(msg, "to_bow", None), getattr(msg, "to_stern", None)
+            loa = float(bow + stern) if bow is not None and stern is not None and bow + stern > 0 else np.nan
+            st = getattr(msg, "ship_type", None)
+            static = ((name or "").strip() or None, loa, _num(getattr(msg, "draught", None), missing=0.0),
+                      float(int(st)) if st is not None and int(st) > 0 else np.nan)
+        if kind in POSITION_TYPES:
+            if msg.lat is None or msg.lon is None:  # payload cut short
+                return MALFORMED, float(mmsi), None, None
+            status = getattr(msg, "status", None)
+            position = (_num(msg.lat), _num(msg.lon), _num(msg.speed, missing=102.3),
+                        _num(msg.course, missing=360.0), np.nan if status is None else float(int(status)))
+        return None, mmsi, position, static
+
+    def decode(parts: list) -> None:
+        line, raw, t, _ = parts[0]
+        if t != t:
+            t = next((p[2] for p in parts if p[2] == p[2]), np.nan)
+        raws = b"\n".join(p[1] for p in parts) if len(parts) > 1 else raw
+        key = raws.rsplit(b"*", 1)[0]
+        got = cache.get(key)
+        if got is None:
+            got = fields(parts)
+            if len(cache) > 200_000:
+                cache.clear()
+            cache[key] = got
+        reason, mmsi, position, static = got
+        if reason is not None:
+            cur.refuse(line, reason, raws, t, mmsi)
+            return
+        if static is not None:
+            for k, v in zip(STATICS_SCHEMA, (mmsi, t, *static)):
+                cur.stat[k].append(v)
+        if position is not None:
+            lat, lon = position[0], position[1]
+            if t != t:
+                cur.refuse(line, NO_TIME, raws, t, mmsi, lat, lon)
+            elif not (abs(lat) <= 90 and abs(lon) <= 180):
+                cur.refuse(line, NOT_AVAILABLE, raws, t, mmsi, lat, lon)
+            else:
+                for k, v in zip(POSITIONS_SCHEMA, (mmsi, t, *position, line)):
+                    cur.pos[k].append(v)
+
+    def flush_stale(line_no: int) -> None:
+        for key in [k for k, parts in pending.items() if line_no - parts[0][0] > max_pending_lines]:
+            for p in pending.pop(key):
+                cur.refuse(p[0], UNPAIRED, p[1], p[2])
+
+    with open_binary(path) as f:
+        for line_no, line in enumerate(f, start=1):
+            sentence, t = split_line(line)
+            if not sentence:
+                if line.strip() and not line.lstrip().startswith(b"#"):
+                    cur.refuse(line_no, MALFORMED, line.strip(), t)
+                continue
+            if not NMEA_RE.match(sentence):  # other NMEA sentences ($GPRMC, $ARVSI...) are not AIS
+                cur.refuse(line_no, UNSUPPORTED, sentence, t)
+                continue
+            cur.messages += 1
+            msg = parsed.get(sentence)
+            if msg is None:
+                try:
+                    msg = NMEAMessage(sentence)
+                    if not msg.is_valid:
+                        msg = BAD_CHECKSUM
+                except (InvalidNMEAMessageException, ValueError, IndexError, TypeError):
+                    msg = MALFORMED
+                if len(parsed) > 200_000:
+                    parsed.clear()
+                parsed[sentence] = msg
+            if isinstance(msg, str):
+                cur.refuse(line_no, msg, sentence, t)
+                continue
+            if msg.frag_cnt == 1:
+                decode([(line_no, sentence, t, msg)])
+            else:
+                key = (msg.talker, msg.channel, msg.seq_id, msg.frag_cnt)
+                parts = pending.get(key)
+                if msg.frag_num == 1:
+                    if parts:  # a new message starts before the last one was complete
+                        for p in pending.pop(key):
+                            cur.refuse(p[0], UNPAIRED, p[1], p[2])
+                    pending[key] = [(line_no, sentence, t, msg)]
+                elif parts and parts[-1][3].frag_num == msg.frag_num - 1:
+                    parts.append((line_no, sentence, t, msg))
+                    if msg.frag_num == msg.frag_cnt:
+                        decode(pending.pop(key))
+                else:
+                    if parts:
+                        for p in pending.pop(key):
+                            cur.refuse(p[0], UNPAIRED, p[1], p[2])
+                    cur.refuse(line_no, UNPAIRED, sentence, t)
+            if line_no % 1000 == 0:
+                flush_stale(line_no)
+            if len(cur.pos["t"]) + len(cur.ref["t"]) >= chunk_rows:
+                yield cur.chunk()
+                cur = _NmeaChunk()
+        for parts in pending.values():
+            for p in parts:
+                cur.refuse(p[0], UNPAIRED, p[1], p[2])
+    yield cur.chunk()
+
+
+# ------------------------------------------------------------------ CSV
+@dataclass(frozen=True)
+class CsvLayout:
+    name: str
+    columns: dict[str, str]  # our name → the file's column name
+    time_format: str | None  # strptime format, None for ISO 8601
+
+
+LAYOUTS = {
+    "marinecadastre": CsvLayout("MarineCadastre", {
+        "mmsi": "MMSI", "t": "BaseDateTime", "lat": "LAT", "lon": "LON", "sog": "SOG", "cog": "COG",
+        "status": "Status", "name": "VesselName", "loa_m": "Length", "draft_m": "Draft", "ship_type": "VesselType",
+    }, None),
+    "dma": CsvLayout("Danish Maritime Authority", {
+        "mmsi": "MMSI", "t": "# Timestamp", "lat": "Latitude", "lon": "Longitude", "sog": "SOG", "cog": "COG",
+        "status": "Navigational status", "name": "Name", "loa_m": "Length", "draft_m": "Draught",
+        "ship_type": "Ship type", "mobile": "Type of mobile",
+    }, "%d/%m/%Y %H:%M:%S"),
+}
+NUMERIC = ("mmsi", "lat", "lon", "sog", "cog", "loa_m", "draft_m")
+
+
+def _blocks(f, block_bytes: int) -> Iterator[bytes]:
+    """The stream in pieces of about ``block_bytes`` that end at a line end."""
+    rest = b""
+    while True:
+        data = f.read(block_bytes)
+        if not data:
+            if rest.strip():
+                yield rest
+            return
+        data = rest + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            rest = data
+            continue
+        yield data[: cut + 1]
+        rest = data[cut + 1:]
+
+
+def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chunk]:
+    """Stream a MarineCadastre or DMA CSV with pyarrow, about ``chunk_rows`` rows a chunk."""
+    spec = LAYOUTS[layout]
+    with open_binary(path) as f:
+        header_line = f.readline()
+        header = [c.strip().strip('"').strip()
+                  for c in header_line.decode("utf-8", "replace").lstrip("\ufeff").strip().split(",")]
+        lookup = {c.lower(): c for c in header}
+        cols = {ours: lookup[theirs.lower()] for ours, theirs in spec.columns.items() if theirs.lower() in lookup}
+        row0 = 2
+        for block in _blocks(f, max(chunk_rows, 1000) * 110):
+            n_lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+            yield _parse_block(block, header, cols, spec, row0, layout)
+            row0 += n_lines
+
+
+def _parse_block(block: bytes, header: list[str], cols: dict[str, str], spec: CsvLayout, row0: int,
+                 layout: str) -> Chunk:
+    """One block of CSV rows → a Chunk. Fast path: typed pyarrow parse; a block with a bad value
+    is parsed again as text and each bad row is refused with the column and value named."""
+    bad_rows: list[tuple[int, str]] = []
+
+    def on_invalid(row) -> str:
+        bad_rows.append((row.number, row.text))
+        return "skip"
+
+    str_types = {cols[c]: pa.string() for c in ("name", "status", "ship_type", "mobile") if c in cols}
+    num_types = {cols[c]: pa.float64() for c in NUMERIC if c in cols}
+    num_types[cols["mmsi"]] = pa.int64()
+    if layout == "marinecadastre":
+        num_types.update({cols[c]: pa.float64() for c in ("status", "ship_type") if c in cols})
+        str_types = {k: v for k, v in str_types.items() if k not in num_types}
+    read = pacsv.ReadOptions(column_names=header, use_threads=False, block_size=1 << 26)
+    parse = pacsv.ParseOptions(invalid_row_handler=on_invalid)
+    time_type = {cols["t"]: pa.timestamp("s")}
+    convert = pacsv.ConvertOptions(
+        include_columns=list(cols.values()), column_types={**num_types, **str_types, **time_type},
+        timestamp_parsers=[spec.time_format] if spec.time_format else None,
+        strings_can_be_null=True, quoted_strings_can_be_null=True)
+    refused: list[pd.DataFrame] = []
+
+    def line_numbers(n_ok: int) -> np.ndarray:
+        """File line of each parsed row (rows the invalid-row handler skipped left out)."""
+        line = np.arange(row0, row0 + n_ok + len(bad_rows), dtype=np.int64)
+        if bad_rows:  # the handler numbers rows from 1 within the block
+            skip = np.array(sorted(r[0] for r in bad_rows), np.int64) - 1
+            line = np.delete(line, skip[skip < line.size])
+        return line[:n_ok]
+
+    try:
+        table = pacsv.read_csv(io.BytesIO(block), read_options=read, parse_options=parse, convert_options=convert)
+        messages = table.num_rows + len(bad_rows)
+        line = line_numbers(table.num_rows)
+    except pa.ArrowInvalid:
+        bad_rows.clear()
+        as_text = pacsv.ConvertOptions(include_columns=list(cols.values()),
+                                       column_types={c: pa.string() for c in cols.values()},
+                                       strings_can_be_null=True)
+        table = pacsv.read_csv(io.BytesIO(block), read_options=read, parse_options=parse, convert_options=as_text)
+        messages = table.num_rows + len(bad_rows)
+        table, line, bad = _coerce(table, cols, spec, num_types, str_types, line_numbers(table.num_rows))
+        refused.append(bad)
+    n = table.num_rows
+    if bad_rows:
+        refused.append(pd.DataFrame({"line": [row0 + r[0] - 1 for r in bad_rows], "reason": MALFORMED,
+                                     "raw": [r[1] for r in bad_rows]}))
+    d = {c: table.column(cols[c]) for c in cols}
+    mmsi = d["mmsi"].to_numpy(zero_copy_only=False)
+    tcol = d["t"]
+    t_valid = pc.is_valid(tcol).to_numpy(zero_copy_only=False)
+    t = pc.cast(tcol, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
+    t[~t_valid] = np.nan
+    lat = d["lat"].to_numpy(zero_copy_only=False).astype(float)
+    lon = d["lon"].to_numpy(zero_copy_only=False).astype(float)
+
+    def num(c: str) -> np.ndarray:
+        if c not in d:
+            return np.full(n, np.nan)
+        return d[c].to_numpy(zero_copy_only=False).astype(float)
+
+    sog, cog = num("sog"), num("cog")
+    if layout == "dma" and "status" in d:
+        status = _map_text(d["status"], NAV_STATUS_TEXT)
+    else:
+        status = num("status")
+    keep = np.ones(n, bool)
+    reason = np.full(n, None, object)
+    if layout == "dma" and "mobile" in d:
+        mobile = pc.utf8_lower(d["mobile"].fill_null("")).to_numpy(zero_copy_only=False)
+        other = ~np.isin(mobile, ["class a", "class b"])
+        reason[other & keep] = UNSUPPORTED
+        keep &= ~other
+    na = ~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))
+    reason[na & keep] = NOT_AVAILABLE
+    keep &= ~na
+    reason[~t_valid & keep] = NO_TIME
+    keep &= t_valid
+    if (~keep).any():
+        bad = ~keep
+        refused.append(pd.DataFrame({"line": line[bad], "reason": reason[bad], "mmsi": mmsi[bad].astype(float),
+                                     "t": t[bad], "lat": lat[bad], "lon": lon[bad]}))
+    positions = pd.DataFrame({"mmsi": mmsi[keep], "t": t[keep], "lat": lat[keep], "lon": lon[keep],
+                              "sog": np.where(sog[keep] >= 102.2, np.nan, sog[keep]),
+                              "cog": np.where(cog[keep] >= 360, np.nan, cog[keep]),
+                              "status": status[keep], "line": line[keep]})
+    statics = _statics(d, mmsi, t, keep, layout)
+    ref = (pd.concat(refused, ignore_index=True).reindex(columns=list(REFUSED_SCHEMA)).astype(REFUSED_SCHEMA)
+           if refused else empty(REFUSED_SCHEMA))
+    return Chunk(messages, positions, statics, ref)
+
+
+def _statics(d: dict, mmsi: np.ndarray, t: np.ndarray, keep: np.ndarray, layout: str) -> pd.DataFrame:
+    """The first row of every ship in the block with its name, length, draught and ship type."""
+    idx = np.flatnonzero(keep)
+    if idx.size == 0:
+        return empty(STATICS_SCHEMA)
+    _, first = np.unique(mmsi[idx], return_index=True)
+    rows = idx[first]
+    take = pa.array(rows)
+    out = {"mmsi": mmsi[rows], "t": t[rows]}
+    out["name"] = (d["name"].take(take).to_pandas().str.strip().replace("", None).to_numpy(object)
+                   if "name" in d else np.full(rows.size, None, object))
+    for c in ("loa_m", "draft_m"):
+        v = d[c].take(take).to_numpy(zero_copy_only=False).astype(float) if c in d else np.full(rows.size, np.nan)
+        out[c] = np.where(v > 0, v, np.nan)
+    if "ship_type" in d:
+        st = d["ship_type"].take(take)
+        if pa.types.is_string(st.type):
+            st = _map_text(st, SHIP_TYPE_TEXT, other=90.0)
+        else:
+            st = st.to_numpy(zero_copy_only=False).astype(float)
+        out["ship_type"] = np.where(st > 0, st, np.nan)
+    else:
+        out["ship_type"] = np.full(rows.size, np.nan)
+    return pd.DataFrame(out).astype(STATICS_SCHEMA)
+
+
+def _map_text(col: pa.ChunkedArray, mapping: dict[str, int], other: float = np.nan) -> np.ndarray:
+    """Words → codes (case-insensitive); unknown words → ``other``, empty → NaN."""
+    words = pc.utf8_lower(pc.utf8_trim_whitespace(col.fill_null("")))
+    keys = list(mapping)
+    idx = pc.index_in(words, value_set=pa.array(keys)).to_numpy(zero_copy_only=False)
+    codes = np.array([mapping[k] for k in keys], float)
+    found = ~np.isnan(idx.astype(float))
+    out = np.full(len(words), other, float)
+    out[found] = codes[idx[found].astype(np.int64)]
+    out[(words.to_numpy(zero_copy_only=False) == "") | (words.to_numpy(zero_copy_only=False) == "undefined")] = np.nan
+    return out
+
+
+def _coerce(table: pa.Table, cols: dict[str, str], spec: CsvLayout, num_types: dict, str_types: dict,
+            line: np.ndarray) -> tuple[pa.Table, np.ndarray, pd.DataFrame]:
+    """Slow path for a block with bad values: convert column by column and refuse the bad rows."""
+    df = table.to_pandas()
+    n = len(df)
+    bad = np.zeros(n, bool)
+    why = np.full(n, None, object)
+    arrays = {}
+    for col, typ in num_types.items():
+        raw = df[col]
+        v = pd.to_numeric(raw, errors="coerce")
+        wrong = raw.notna() & v.isna()
+        if col == cols["mmsi"]:
+            wrong |= raw.isna()
+        new = wrong.to_numpy() & ~bad
+        why[new] = [f"{BAD_VALUE}: {col}={x!r}" for x in raw[new]]
+        bad |= wrong.to_numpy()
+        arrays[col] = v
+    tcol = df[cols["t"]]
+    t = pd.to_datetime(tcol, format=spec.time_format, errors="coerce", utc=True)
+    wrong = (tcol.notna() & t.isna()).to_numpy()
+    new = wrong & ~bad
+    why[new] = [f"{BAD_VALUE}: {cols['t']}={x!r}" for x in tcol[new]]
+    bad |= wrong
+    refused = pd.DataFrame({"line": line[bad], "reason": why[bad], "raw": df[bad].astype(str).agg(",".join, axis=1)})
+    ok = ~bad
+    fields = {}
+    for col, typ in num_types.items():
+        v = arrays[col][ok]
+        fields[col] = pa.array(v.to_numpy(np.int64) if typ == pa.int64() else v.to_numpy(float), type=typ)
+    fields[cols["t"]] = pa.array(t[ok].dt.tz_localize(None).astype("datetime64[s]"), type=pa.timestamp("s"))
+    for col in str_types:
+        fields[col] = pa.array(df[col][ok].to_numpy(object), type=pa.string())
+    return pa.table(fields), line[ok], refused

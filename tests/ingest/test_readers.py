@@ -1,0 +1,169 @@
+"""The AIS readers on real-world sentences and on each class of defect.
+
+Sentence strings are facts copied from public AIS documentation and test suites:
+gpsd's "AIVDM/AIVDO protocol decoding" worked examples (types 1, 4, 5, 18) and pyais's
+test suite (tag blocks from an ORBCOMM-style feed)."""
+
+import gzip
+
+import numpy as np
+import pytest
+
+from callao.ingest import readers as r
+from callao.ingest.readers import AISFormatError, read_ais, sniff
+
+GPSD_TYPE1 = "!AIVDM,1,1,,B,177KQJ5000G?tO`K>RA1wUbN0TKH,0*5C"  # 477553000, moored, 47.582833 N 122.345833 W
+GPSD_TYPE5 = ("!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C",
+              "!AIVDM,2,2,1,A,88888888880,2*25")  # EVER DIADEM, 351759000, 225 + 70 m, draught 12.2 m
+GPSD_TYPE18 = "!AIVDM,1,1,,A,B52K>;h00Fc>jpUlNV@ikwpUoP06,0*4C"  # class B, 338087471
+GPSD_TYPE4 = "!AIVDM,1,1,,A,403OviQuMGCqWrRO9>E6fE700@GO,0*4D"  # base station report
+TRAILING_EPOCH = "!AIVDM,1,1,,A,13cm=`00000`iAnIJ3W;Ic220@0a,0*36,1738369261"  # a receiver's trailing time column
+PYAIS_TAGGED = "\\s:2573535,c:1671533231*08\\!BSVDM,1,1,,A,13nN34?000QFpgRWnQLLSPpF00SO,0*06"
+
+
+def read_all(path):
+    chunks = list(read_ais(path, chunk_rows=1000))
+    import pandas as pd
+
+    return (pd.concat([c.positions for c in chunks], ignore_index=True),
+            pd.concat([c.statics for c in chunks], ignore_index=True),
+            pd.concat([c.refused for c in chunks], ignore_index=True),
+            sum(c.messages for c in chunks))
+
+
+def test_decodes_real_positions_statics_and_time_prefixes(tmp_path):
+    f = tmp_path / "feed.txt"
+    f.write_text("\n".join([
+        f"1704067200 {GPSD_TYPE1}",  # epoch column
+        f"2024-01-01T00:05:00Z,{GPSD_TYPE5[0]}",  # ISO time column, multi-part static
+        f"2024-01-01T00:05:00Z,{GPSD_TYPE5[1]}",
+        f"\\c:1704067800*00\\{GPSD_TYPE18}",  # tag block
+        PYAIS_TAGGED,
+        TRAILING_EPOCH,
+    ]) + "\n")
+    assert sniff(f) == "nmea"
+    pos, stat, refused, messages = read_all(f)
+    assert messages == 6 and len(refused) == 0
+    assert list(pos["mmsi"]) == [477553000, 338087471, 258442000, 247287200]
+    assert pos["t"].iloc[3] == 1738369261
+    first = pos.iloc[0]
+    assert first["t"] == 1704067200 and first["status"] == 5
+    assert first["lat"] == pytest.approx(47.582833, abs=1e-6)
+    assert first["lon"] == pytest.approx(-122.345833, abs=1e-6)
+    assert pos.iloc[1]["t"] == 1704067800 and pos.iloc[1]["sog"] == pytest.approx(0.1)
+    assert pos.iloc[2]["t"] == 1671533231
+    s = stat.iloc[0]
+    assert (s["mmsi"], s["name"], s["loa_m"], s["draft_m"], s["ship_type"]) == (351759000, "EVER DIADEM", 295, 12.2, 70)
+    assert s["t"] == 1704067500
+
+
+def test_each_defect_is_refused_with_its_reason(tmp_path):
+    from pyais.encode import encode_dict
+
+    not_available = encode_dict({"type": 1, "mmsi": 760000001, "lat": 91, "lon": 181}, talker_id="AI",
+                                sentence_type="VDM")[0]
+    lines = [
+        f"1704067200 {GPSD_TYPE1[:-2]}5D",  # bad checksum
+        f"1704067201 {GPSD_TYPE1[:28]}",  # truncated: no checksum field
+        f"1704067202 {GPSD_TYPE5[1]}",  # a second part without its first
+        f"1704067203 {GPSD_TYPE4}",  # base station: unsupported message type
+        f"1704067204 {not_available}",  # lat 91 / lon 181
+        GPSD_TYPE1,  # no time anywhere
+        f"1704067206 {GPSD_TYPE5[0]}",  # first part of a two-part message; the second never comes
+        "$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A",  # not AIS
+        f"1704067207 {GPSD_TYPE1}",  # the one good line
+    ]
+    f = tmp_path / "dirty.nmea"
+    f.write_text("\n".join(lines) + "\n")
+    pos, stat, refused, messages = read_all(f)
+    assert len(pos) == 1 and pos["t"].iloc[0] == 1704067207
+    by_line = dict(zip(refused["line"], refused["reason"]))
+    assert by_line == {1: r.BAD_CHECKSUM, 2: r.MALFORMED, 3: r.UNPAIRED, 4: r.UNSUPPORTED, 5: r.NOT_AVAILABLE,
+                       6: r.NO_TIME, 7: r.UNPAIRED, 8: r.UNSUPPORTED}
+    assert refused.loc[refused["line"] == 4, "mmsi"].iloc[0] == 3669702
+    assert GPSD_TYPE4 in refused.loc[refused["line"] == 4, "raw"].iloc[0]
+
+
+def test_gzip_is_read_from_content_not_name(tmp_path):
+    f = tmp_path / "feed.dat"  # no .gz suffix: recognised by its magic number
+    with gzip.open(f, "wt") as g:
+        g.write(f"1704067200 {GPSD_TYPE1}\n")
+    assert sniff(f) == "nmea"
+    assert len(read_all(f)[0]) == 1
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "empty"),
+    (b"   \n\n", "empty"),
+    (bytes(range(256)) * 20, "binary"),
+    (b"id,when,x,y\n1,2,3,4\n", "unknown layout"),
+])
+def test_bad_files_give_one_clear_error(tmp_path, content, expected):
+    f = tmp_path / "x.csv"
+    f.write_bytes(content)
+    with pytest.raises(AISFormatError, match=f"x.csv: .*{expected}.*expected NMEA 0183"):
+        sniff(f)
+
+
+MC_ROWS = """MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass
+367000001,2023-01-01T00:00:00,-12.03,-77.20,0.1,120.0,511,EVER DIADEM,IMO9134270,3FOF8,70,1,295,32,12.2,70,A
+367000001,2023-01-01T00:01:00,91.0,181.0,0.1,120.0,511,EVER DIADEM,IMO9134270,3FOF8,70,1,295,32,12.2,70,A
+367000001,2023-01-01T00:02:00,-12.03,not-a-number,0.1,120.0,511,EVER DIADEM,IMO9134270,3FOF8,70,1,295,32,12.2,70,A
+367000001,,-12.03,-77.20,0.1,120.0,511,EVER DIADEM,IMO9134270,3FOF8,70,1,295,32,12.2,70,A
+367000002,2023-01-01T00:03:00,-12.04,-77.15,10.5,90.0,90,"PILOT, ONE",,,50,0,20,6,,,A
+367000002,2023-01-01T00:04:00,-12.04,-77.15
+367000002,2023-01-01T00:05:00,-12.04,-77.15,10.5,90.0,90,"PILOT, ONE",,,50,0,20,6,,,A
+"""
+
+
+def test_marinecadastre_rows_and_bad_values(tmp_path):
+    f = tmp_path / "mc.csv"
+    f.write_text(MC_ROWS)
+    assert sniff(f) == "marinecadastre"
+    pos, stat, refused, messages = read_all(f)
+    assert messages == 7
+    assert list(pos["mmsi"]) == [367000001, 367000002, 367000002]
+    assert list(pos["line"]) == [2, 6, 8]
+    assert pos["t"].iloc[0] == 1672531200
+    reasons = dict(zip(refused["line"], refused["reason"]))
+    assert reasons[3] == r.NOT_AVAILABLE
+    assert reasons[4].startswith(r.BAD_VALUE) and "not-a-number" in reasons[4]
+    assert reasons[5] == r.NO_TIME
+    assert reasons[7] == r.MALFORMED  # too few fields
+    assert set(stat["name"]) == {"EVER DIADEM", "PILOT, ONE"}
+    assert stat.set_index("mmsi").loc[367000001, "loa_m"] == 295
+
+
+DMA_ROWS = (r.DMA_HEADER + "\n" +
+            "01/03/2024 00:00:00,Class A,219000001,55.70,12.60,Moored,0,0.0,0,90,9000001,OXAB,AARHUS BAY,Cargo,,32,"
+            "300,GPS,12.5,DKAAR,01/03/2024 06:00:00,AIS,,,,\n"
+            "01/03/2024 00:00:10,Base Station,2190047,55.60,12.50,Unknown value,,,,,,,,Undefined,,,,GPS,,,,AIS,,,,\n"
+            "01/03/2024 00:00:20,Class A,219000001,55.70,12.60,Moored,0,0.0,0,90,9000001,OXAB,AARHUS BAY,Cargo,,32,"
+            "300,GPS,12.5,DKAAR,01/03/2024 06:00:00,AIS,,,,\n")
+
+
+def test_dma_layout(tmp_path):
+    f = tmp_path / "aisdk.csv"
+    f.write_text(DMA_ROWS)
+    assert sniff(f) == "dma"
+    pos, stat, refused, messages = read_all(f)
+    assert messages == 3 and len(pos) == 2
+    assert pos["t"].iloc[1] - pos["t"].iloc[0] == 20
+    assert pos["t"].iloc[0] == 1709251200  # 1 March 2024, day first
+    assert list(pos["status"]) == [5, 5]
+    assert list(refused["reason"]) == [r.UNSUPPORTED]
+    s = stat.iloc[0]
+    assert (s["name"], s["loa_m"], s["draft_m"], s["ship_type"]) == ("AARHUS BAY", 300, 12.5, 70)
+
+
+def test_csv_streams_in_chunks(tmp_path):
+    f = tmp_path / "mc.csv"
+    rows = [MC_ROWS.splitlines()[0]] + [
+        f"3670000{i % 7:02d},2023-01-01T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d},-12.03,-77.20,0.1,120.0,"
+        "511,X,,,70,1,200,32,12.2,70,A" for i in range(5000)]
+    f.write_text("\n".join(rows) + "\n")
+    chunks = list(read_ais(f, chunk_rows=1000))
+    assert len(chunks) >= 3
+    assert sum(len(c.positions) for c in chunks) == 5000
+    lines = np.concatenate([c.positions["line"].to_numpy() for c in chunks])
+    assert np.array_equal(lines, np.arange(2, 5002))
