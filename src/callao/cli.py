@@ -38,13 +38,26 @@ def run(
     years: Annotated[Optional[float], typer.Option(help="simulated years (default: the scenario's)")] = None,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("out"),
     report: Annotated[bool, typer.Option(help="write report.html")] = True,
+    arrivals: Annotated[Optional[Path], typer.Option(
+        help="replay these observed calls (calls.parquet) instead of generated arrivals")] = None,
+    handling: Annotated[str, typer.Option(
+        help="with --arrivals: moves from the trace ('observed') or the scenario ('drawn')")] = "observed",
 ) -> None:
     """Simulate a scenario and write kpis.json, Parquet tables and report.html to OUT."""
     from callao.sim import simulate
 
     try:
         sc = load_scenario(scenario)
-    except ScenarioError as e:
+        calls = None
+        if arrivals is not None:
+            from callao.fit.data import load_calls
+            from callao.sim.arrivals import HANDLING_MODES, replay_window
+
+            if handling not in HANDLING_MODES:
+                raise ValueError(f"--handling {handling!r}: expected one of {', '.join(HANDLING_MODES)}")
+            calls = load_calls(arrivals)
+            sc = replay_window(sc, calls)
+    except (ScenarioError, ValueError) as e:
         _fail(str(e))
     if years is not None and not 0 < years <= 1000:
         _fail(f"--years {years}: expected a number of years in (0, 1000]")
@@ -52,8 +65,11 @@ def run(
     with Progress(TextColumn("[bold]{task.description:<22}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeElapsedColumn(), console=err, transient=False) as bar:
         task = bar.add_task("simulating", total=1.0)
-        results = simulate(sc, seed=seed, years=years,
-                           progress=lambda f, stage: bar.update(task, completed=f, description=stage))
+        try:
+            results = simulate(sc, seed=seed, years=years, arrivals=calls, handling=handling,
+                               progress=lambda f, stage: bar.update(task, completed=f, description=stage))
+        except ValueError as e:
+            _fail(str(e))
         bar.update(task, description="writing results")
         results.write(out)
         if report:
@@ -80,6 +96,10 @@ def run(
     rows = calibration_table(k)
     if len(rows) >= 3:
         console.print(_calibration(rows))
+    if calls is not None:
+        from callao.fit.cli import print_replay
+
+        print_replay(results, out, console)
     files = ", ".join(sorted(p.name for p in out.iterdir() if not p.name.startswith(".")))
     console.print(f"Results in [bold]{out}/[/]: {files}")
 
