@@ -185,7 +185,8 @@ def _mount_optional_commands() -> None:
     """``compare``/``sweep`` (experiments) and ``serve`` (dashboard) register themselves."""
     import importlib
 
-    for module in ("callao.experiments.cli", "callao.web.cli"):
+    for module in ("callao.experiments.cli", "callao.web.cli",
+                   "callao.fit.cli"):
         try:
             importlib.import_module(module).register(app)
         except ModuleNotFoundError as e:  # pragma: no cover - an optional package left out
