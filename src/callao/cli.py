@@ -186,7 +186,7 @@ def _mount_optional_commands() -> None:
     import importlib
 
     for module in ("callao.experiments.cli", "callao.web.cli",
-                   "callao.fit.cli"):
+                   "callao.fit.cli", "callao.forecast.cli"):
         try:
             importlib.import_module(module).register(app)
         except ModuleNotFoundError as e:  # pragma: no cover - an optional package left out
