@@ -76,7 +76,8 @@ def _add_flows(df: pd.DataFrame, moves: np.ndarray, discharge_share: float | np.
 HANDLING_MODES = ("observed", "drawn")
 """How a replayed call's work content (moves) is set: ``observed`` from the trace (its ``moves``
 column if present, else its crane-hours at berth, :func:`crane_hours`, times the terminal's
-crane rate), ``drawn`` from the scenario's call-size distribution for its terminal and vessel
+crane rate; its transshipment moves count as import and export, since the trace's work is the
+whole work), ``drawn`` from the scenario's call-size distribution for its terminal and vessel
 class."""
 
 
@@ -211,6 +212,10 @@ def observed_calls(scenario: Scenario, calls: pd.DataFrame, streams: Streams,
         "t_arrival": t, "moves": moves, "alternatives": "",
     })
     df = _add_flows(df, moves, share.astype(float), scenario, rng)
+    if handling == "observed":  # the trace's work is the whole work: no boxes linked between calls
+        df["n_import"] += df.pop("n_transship_in")
+        df["n_export"] += df.pop("n_transship_out")
+        df["n_transship_in"] = df["n_transship_out"] = 0
     df["mmsi"] = c["mmsi"].to_numpy(np.int64)
     df["obs_anchorage_wait_h"] = c["anchorage_wait_h"].to_numpy(float)
     df["obs_t_berth"], df["obs_t_unberth"] = t_berth, t_unberth
