@@ -135,3 +135,16 @@ def test_backtest_bands_cover_the_realised_queue():
     assert total["forecasts"] == 70
     assert 0.6 <= total["coverage_80"] <= 0.95
     assert 0.8 <= total["coverage_95"] <= 1.0
+
+
+def test_prediction_band_covers_a_new_draw_at_its_level():
+    from callao.forecast.run import band
+
+    rng = np.random.default_rng(0)
+    draws = rng.gamma(2.0, 3.0, size=(31, 4000))  # 30 replications + the outcome, 4000 times
+    reps, new = draws[:30], draws[30]
+    in80 = (band(reps, 0.10) <= new) & (new <= band(reps, 0.90))
+    in95 = (band(reps, 0.025) <= new) & (new <= band(reps, 0.975))
+    assert abs(in80.mean() - 25 / 31) < 0.02 and abs(in95.mean() - 29 / 31) < 0.015
+    with_nan = np.vstack([reps[:, :3], np.full((1, 3), np.nan)])
+    assert np.isfinite(band(with_nan, 0.975)).all()
