@@ -48,6 +48,10 @@ def test_state_is_what_the_run_had_at_that_time(year):
     done = st.alongside.set_index("mmsi")["moves_done"]
     true_done = alongside.set_index("mmsi")["moves"]
     assert (done <= true_done.loc[done.index] * 1.05 + 1).all()  # never more than the whole call
+    # ships call again and again: a state from calls sharing MMSIs is the same state
+    again = port_state(calls.assign(mmsi=calls["mmsi"] % 13), at, sc)
+    assert len(again.waiting) == len(st.waiting) and len(again.alongside) == len(st.alongside)
+    assert np.allclose(np.sort(again.alongside["moves_done"]), np.sort(st.alongside["moves_done"]))
 
 
 def test_initial_state_hook_keeps_ships_alongside(year):

@@ -110,8 +110,11 @@ def forecast(scenario: Scenario, calls: pd.DataFrame, at: pd.Timestamp | str, da
         day = np.floor(t_arr / 24.0)
         new = ~v["state"].to_numpy(bool)
         waits.append([_nanmean(wait[(day == d) & new]) for d in range(days)])
-        tb = dict(zip(v["mmsi"].to_numpy(np.int64), v["t_berth"].to_numpy(float)))
-        berths.append([tb.get(m, np.nan) for m in waiting_ids])
+        key = v["waiting_key"].to_numpy(float)
+        b = np.full(waiting_ids.size, np.nan)
+        ok = np.isfinite(key) & (key >= 0)
+        b[key[ok].astype(int)] = v["t_berth"].to_numpy(float)[ok]
+        berths.append(b)
     queues, waits, berths = np.array(queues), np.array(waits, float), np.array(berths, float).reshape(replications, -1)
     daily_q = queues.reshape(replications, days, 24).mean(axis=2)
     daily = _bands_table(daily_q, "queue", at, days)
@@ -159,10 +162,10 @@ def _state_frame(sc: Scenario, state: PortState, etas: pd.DataFrame | None) -> p
         if len(table):
             parts.append(_rows(sc, table, alongside))
     if etas is not None:
-        parts.append(_rows(sc, etas_as_calls(etas), False).assign(state=False))
+        parts.append(_rows(sc, etas_as_calls(etas), False).assign(state=False, waiting_key=-1))
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in ENGINE_COLUMNS}).assign(
-            alongside=pd.Series(dtype=bool), moves_done=pd.Series(dtype=float))
+            alongside=pd.Series(dtype=bool), waiting_key=pd.Series(dtype=float), moves_done=pd.Series(dtype=float))
     frame = pd.concat(parts, ignore_index=True)
     return _fit_on_quay(sc, frame)
 
@@ -186,6 +189,7 @@ def _rows(sc: Scenario, table: pd.DataFrame, alongside: bool) -> pd.DataFrame:
         "moves": np.nan, "mmsi": table["mmsi"].to_numpy(np.int64),
         "start_at_berth_m": table["quay_position_m"].to_numpy(float) if alongside else np.nan,
         "state": True, "alongside": alongside,
+        "waiting_key": -1 if alongside else np.arange(len(table)),  # row in state.waiting
         "moves_done": table["moves_done"].to_numpy(float) if alongside else 0.0,
     })
 
@@ -270,7 +274,7 @@ def _future_arrivals(base: Scenario, at: pd.Timestamp, horizon: float, streams: 
         "max_cranes": np.array([classes[c].max_cranes for c in vcls], np.int64),
         "t_arrival": t, "moves": np.concatenate(cols["moves"]) if cols["moves"] else np.empty(0),
         "mmsi": -1 - np.arange(t.size, dtype=np.int64),  # not real ships
-        "start_at_berth_m": np.nan, "state": False, "alongside": False, "moves_done": 0.0})
+        "start_at_berth_m": np.nan, "state": False, "alongside": False, "waiting_key": -1, "moves_done": 0.0})
 
 
 def _add(cols: dict, spec, t: np.ndarray, moves: np.ndarray) -> None:

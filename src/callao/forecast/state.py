@@ -45,14 +45,14 @@ def port_state(calls: pd.DataFrame, at: pd.Timestamp | str, scenario: Scenario) 
     record names, if any (the berth it was bound for), else the busiest for its size band."""
     at = pd.Timestamp(at)
     at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
-    full = conform(calls)
-    bound_for = full.set_index("mmsi")["terminal"]
+    full = conform(calls).reset_index(drop=True)  # a ship may call many times: calls are rows
     c = censor(full, at)
     gone = c["t_depart"].notna() | c["t_unberth"].notna()
     waiting = c[~gone & c["t_channel_in"].isna()].copy()
     inside = c[~gone & c["t_channel_in"].notna()].copy()  # in the channel inbound or alongside
-    waiting["terminal"] = bound_for.reindex(waiting["mmsi"]).to_numpy()
-    inside["terminal"] = bound_for.reindex(inside["mmsi"]).to_numpy()
+    waiting["terminal"] = full.loc[waiting.index, "terminal"].to_numpy()  # the berth it was bound for
+    inside["terminal"] = full.loc[inside.index, "terminal"].to_numpy()
+    inside["row"] = inside.index
     cls = nearest_class(scenario, waiting["loa_m"].to_numpy(float))
     busiest = _busiest_terminal(scenario)
     waiting["terminal"] = [t if isinstance(t, str) else busiest[scenario.vessel_classes[k].name]
@@ -98,6 +98,5 @@ def _moves_done(scenario: Scenario, censored: pd.DataFrame, inside: pd.DataFrame
     ch = crane_hours(scenario, terminal, utc_to_hours(c["t_berth"], at), t_unberth, cap)
     done = pd.Series(np.nan_to_num(ch) * np.array([scenario.terminal(t).moves_per_crane_hour
                                                     if t in {x.name for x in scenario.terminals} else 0.0
-                                                    for t in terminal]), index=c["mmsi"].to_numpy())
-    done = done[~done.index.duplicated(keep="last")]
-    return done.reindex(inside["mmsi"].to_numpy()).fillna(0.0).to_numpy(float)
+                                                    for t in terminal]), index=c.index)
+    return done.reindex(inside["row"].to_numpy()).fillna(0.0).to_numpy(float)
