@@ -25,7 +25,7 @@ What is fitted, per terminal and size band (the base scenario's vessel class nea
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -94,7 +94,6 @@ class Calibration:
     crane_rate: dict[str, Estimate]
     skip_share: dict[str, Estimate]
     moves_observed: bool
-    notes: list[str] = field(default_factory=list)
 
     @property
     def years(self) -> float:
@@ -297,33 +296,6 @@ def _base_mean_moves(sc: Scenario) -> dict[tuple[str, str], float]:
         a[0] += rate * spec.moves_per_call.mean_value * sc.simulation.demand_factor
         a[1] += rate
     return {k: s / w for k, (s, w) in acc.items() if w > 0}
-
-
-def _base_median_moves(sc: Scenario, n: int = 20_000) -> dict[tuple[str, str], float]:
-    """Median moves per call of the base's streams of each (terminal, class), their mixture
-    weighted by rates (by sampling with a fixed seed)."""
-    rng = np.random.default_rng(0)
-    acc: dict[tuple[str, str], list] = {}
-    for spec, rate in arrival_streams(sc):
-        acc.setdefault((spec.terminal, spec.vessel_class), []).append((spec, rate))
-    out = {}
-    for key, items in acc.items():
-        w = np.array([r for _, r in items])
-        k = rng.multinomial(n, w / w.sum())
-        x = np.concatenate([s.moves_per_call.sample(rng, int(m)) for (s, _), m in zip(items, k)])
-        out[key] = float(np.median(x)) * sc.simulation.demand_factor
-    return out
-
-
-def _median(x: np.ndarray, method: str) -> Estimate:
-    """Median with its distribution-free (order statistic) 95% interval."""
-    x = np.sort(x[np.isfinite(x)])
-    n = x.size
-    if n < 5:
-        return Estimate(float("nan"), float("nan"), float("nan"), n, method)
-    lo = int(np.floor(n / 2 - 1.96 * np.sqrt(n) / 2))
-    hi = int(np.ceil(n / 2 + 1.96 * np.sqrt(n) / 2))
-    return Estimate(float(np.median(x)), float(x[max(lo, 0)]), float(x[min(hi, n - 1)]), n, method)
 
 
 def _ratio(y: np.ndarray, x: np.ndarray, method: str) -> Estimate:

@@ -49,7 +49,7 @@ def register(app) -> None:
         comparison (OUT with .html and -comparison.csv)."""
         import time
 
-        from callao.fit.calibrate import calibrate as fit, fitted_scenario
+        from callao.fit.calibrate import calibrate as fit
         from callao.fit.compare import model_vs_data, write_html
         from callao.fit.data import CallsFileError, load_calls
         from callao.scenario import ScenarioError, bundled_names, load_scenario

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from callao.forecast.state import PortState, port_state
-from callao.ingest.calls import CALLS_COLUMNS, hours_to_utc, utc_to_hours
+from callao.ingest.calls import hours_to_utc, utc_to_hours
 from callao.results import hourly_mean
 from callao.scenario import Scenario, merge, validate
 from callao.sim.arrivals import streams_like
@@ -306,7 +306,6 @@ def etas_as_calls(etas: pd.DataFrame) -> pd.DataFrame:
     if bad.any():
         raise ValueError(f"ETA list: row {int(np.flatnonzero(bad)[0]) + 1}: eta {etas['eta'][bad].iloc[0]!r} "
                          "is not a time; expected ISO 8601, e.g. 2024-06-03T14:00Z")
-    out = pd.DataFrame({c: pd.Series(dtype=d) for c, d in CALLS_COLUMNS.items()})
     out = pd.DataFrame({"mmsi": etas["mmsi"].astype("int64"), "name": "", "loa_m": etas["loa_m"].astype(float),
                         "draft_m": np.nan, "t_arrival": eta, "terminal": etas["terminal"].astype("string"),
                         "quay_position_m": np.nan, "anchorage_wait_h": np.nan})
