@@ -63,13 +63,26 @@ def run(
                                                    show_default=False)] = None,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("out"),
     report: Annotated[bool, typer.Option(help="write report.html (--no-report: skip it)")] = True,
+    arrivals: Annotated[Optional[Path], typer.Option(
+        help="replay these observed calls (calls.parquet) instead of generated arrivals")] = None,
+    handling: Annotated[str, typer.Option(
+        help="with --arrivals: moves from the trace ('observed') or the scenario ('drawn')")] = "observed",
 ) -> None:
     """Simulate a scenario and write kpis.json, Parquet tables and report.html to OUT."""
     from callao.sim import simulate
 
     try:
         sc = load_scenario(scenario)
-    except ScenarioError as e:
+        calls = None
+        if arrivals is not None:
+            from callao.fit.data import load_calls
+            from callao.sim.arrivals import HANDLING_MODES, replay_window
+
+            if handling not in HANDLING_MODES:
+                raise ValueError(f"--handling {handling!r}: expected one of {', '.join(HANDLING_MODES)}")
+            calls = load_calls(arrivals)
+            sc = replay_window(sc, calls)
+    except (ScenarioError, ValueError) as e:
         _fail(str(e))
     if years is not None and not 0 < years <= 1000:
         _fail(f"--years {years}: expected a number of years in (0, 1000]")
@@ -79,8 +92,11 @@ def run(
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=err, transient=False,
                   expand=True) as bar:
         task = bar.add_task("simulating", total=1.0)
-        results = simulate(sc, seed=seed, years=years,
-                           progress=lambda f, stage: bar.update(task, completed=f, description=stage))
+        try:
+            results = simulate(sc, seed=seed, years=years, arrivals=calls, handling=handling,
+                               progress=lambda f, stage: bar.update(task, completed=f, description=stage))
+        except ValueError as e:
+            _fail(str(e))
         bar.update(task, description="writing results")
         results.write(out)
         if report:
@@ -108,6 +124,10 @@ def run(
     rows = _annual_calibration(k, span)
     if len(rows) >= 3:
         console.print(_calibration(rows, span))
+    if calls is not None:
+        from callao.fit.cli import print_replay
+
+        print_replay(results, out, console)
     files = ", ".join(sorted(p.name for p in out.iterdir() if not p.name.startswith(".")))
     console.print(Text(f"Results in {out}/: {files}"))
 
@@ -251,7 +271,8 @@ def _mount_optional_commands() -> None:
     """``compare``/``sweep`` (experiments) and ``serve`` (dashboard) register themselves."""
     import importlib
 
-    for module in ("callao.experiments.cli", "callao.web.cli"):
+    for module in ("callao.experiments.cli", "callao.web.cli",
+                   "callao.fit.cli", "callao.forecast.cli"):
         try:
             importlib.import_module(module).register(app)
         except ModuleNotFoundError as e:  # pragma: no cover - an optional package left out

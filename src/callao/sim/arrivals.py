@@ -51,8 +51,14 @@ def _calls(spec: CallSize, kind: str, t: np.ndarray, scenario: Scenario, streams
         "t_arrival": t, "moves": moves,
         "alternatives": ",".join(getattr(spec, "alternatives", [])),
     })
-    counts = np.rint(moves).astype(np.int64) if scenario.simulation.containers else np.zeros(t.size, np.int64)
-    discharge = rng.binomial(counts, spec.discharge_share)
+    return _add_flows(df, moves, spec.discharge_share, scenario, rng)
+
+
+def _add_flows(df: pd.DataFrame, moves: np.ndarray, discharge_share: float | np.ndarray,
+               scenario: Scenario, rng: np.random.Generator) -> pd.DataFrame:
+    """Add the planned move counts per flow (n_import, ..., n_transship_out) to ``df``."""
+    counts = np.rint(moves).astype(np.int64) if scenario.simulation.containers else np.zeros(len(df), np.int64)
+    discharge = rng.binomial(counts, discharge_share)
     mix = scenario.cargo
     for total, flows, shares, suffix in (
         (discharge, DISCHARGE_FLOWS, mix.discharge_mix, "_in"),
@@ -62,4 +68,157 @@ def _calls(spec: CallSize, kind: str, t: np.ndarray, scenario: Scenario, streams
         split = rng.multinomial(total, p / p.sum()) if total.size else np.zeros((0, 3), np.int64)
         for j, f in enumerate(flows):
             df[f"n_{f}{suffix}" if f == "transship" else f"n_{f}"] = split[:, j]
+    return df
+
+
+# --- Replay: observed calls instead of generated ones ------------------------------------------
+
+HANDLING_MODES = ("observed", "drawn")
+"""How a replayed call's work content (moves) is set: ``observed`` from the trace (its ``moves``
+column if present, else its crane-hours at berth, :func:`crane_hours`, times the terminal's
+crane rate; its transshipment moves count as import and export, since the trace's work is the
+whole work), ``drawn`` from the scenario's call-size distribution for its terminal and vessel
+class."""
+
+
+def crane_hours(scenario: Scenario, terminal: np.ndarray, t_berth: np.ndarray, t_unberth: np.ndarray,
+                max_cranes: np.ndarray) -> np.ndarray:
+    """Crane-hours each observed call had at berth: its handling span (berth + mooring to unberth −
+    unmooring) with the cranes the engine's rule (:func:`~callao.sim.waterside.allocate_cranes`,
+    in berthing order) gives it among the calls being worked at the same terminal at each moment.
+    NaN where a berth time is missing."""
+    from callao.sim.waterside import allocate_cranes
+
+    out = np.full(len(terminal), np.nan)
+    for term in scenario.terminals:
+        idx = np.flatnonzero((terminal == term.name) & np.isfinite(t_berth) & np.isfinite(t_unberth))
+        if idx.size == 0:
+            continue
+        start = t_berth[idx] + term.mooring_h
+        end = np.maximum(t_unberth[idx] - term.unmooring_h, start)
+        order = np.argsort(t_berth[idx], kind="stable")
+        idx, start, end = idx[order], start[order], end[order]
+        cap = np.asarray(max_cranes)[idx].astype(int)
+        edges = np.unique(np.concatenate([start, end]))
+        total = np.zeros(idx.size)
+        for a, b in zip(edges[:-1], edges[1:]):
+            on = np.flatnonzero((start <= a) & (end >= b))
+            if on.size:
+                total[on] += np.array(allocate_cranes(term.cranes, cap[on].tolist())) * (b - a)
+        out[idx] = total
+    return out
+
+
+def nearest_class(scenario: Scenario, loa_m: np.ndarray) -> np.ndarray:
+    """Index into ``scenario.vessel_classes`` of the class nearest in length overall (NaN: the
+    most common class of the scenario's arrival streams)."""
+    loas = np.array([vc.loa_m for vc in scenario.vessel_classes])
+    loa = np.asarray(loa_m, float)
+    idx = np.abs(np.nan_to_num(loa, nan=-1e9)[:, None] - loas[None, :]).argmin(axis=1)
+    if np.isnan(loa).any():
+        rates = {vc.name: 0.0 for vc in scenario.vessel_classes}
+        for spec, rate in arrival_streams(scenario):
+            rates[spec.vessel_class] += rate
+        idx[np.isnan(loa)] = list(rates).index(max(rates, key=rates.get))
+    return idx
+
+
+def arrival_streams(scenario: Scenario) -> list[tuple[CallSize, float]]:
+    """Every service and tramp stream with its expected calls a year."""
+    return [*((s, 365.0 / s.interval_days) for s in scenario.services),
+            *((t, t.calls_per_year) for t in scenario.tramp)]
+
+
+def streams_like(scenario: Scenario, terminal: str, vessel_class: str) -> tuple[list[CallSize], np.ndarray]:
+    """The arrival streams whose calls a call of ``vessel_class`` at ``terminal`` resembles, with
+    their weights (calls a year, summing to 1): those of that terminal and class; failing that, the
+    terminal's streams of the class nearest in length; failing that, any stream of the class."""
+    all_ = arrival_streams(scenario)
+    at = [(s, r) for s, r in all_ if s.terminal == terminal] or all_
+    loa = scenario.vessel_class(vessel_class).loa_m
+    gap = min(abs(scenario.vessel_class(s.vessel_class).loa_m - loa) for s, _ in at)
+    chosen = [(s, r) for s, r in at if abs(scenario.vessel_class(s.vessel_class).loa_m - loa) == gap]
+    w = np.array([r for _, r in chosen])
+    return [s for s, _ in chosen], w / w.sum()
+
+
+def replay_window(scenario: Scenario, calls: pd.DataFrame) -> Scenario:
+    """The scenario, with ``simulation.start_utc`` and ``years`` moved to cover the observed
+    arrivals if they do not already lie within its horizon (then it is returned unchanged, so a
+    replay of a run's own calls sees the same closures and naval movements)."""
+    from callao.ingest.calls import utc_to_hours
+    from callao.scenario import merge, validate
+
+    t = pd.to_datetime(calls["t_arrival"], utc=True).dropna()
+    if t.empty:
+        raise ValueError("arrivals: no call with a t_arrival")
+    h = utc_to_hours(t, scenario.simulation.start_utc)
+    if h.min() >= 0 and h.max() < scenario.horizon_h:
+        return scenario
+    start = t.min().floor("D")
+    years = float(np.ceil((t.max() - start).total_seconds() / 86400.0 + 1.0)) * 24.0 / 8760.0
+    data = merge(scenario.model_dump(by_alias=True),
+                 {"simulation": {"start_utc": start.to_pydatetime(), "years": years}})
+    return validate(data, scenario.name)
+
+
+def observed_calls(scenario: Scenario, calls: pd.DataFrame, streams: Streams,
+                   handling: str = "observed") -> pd.DataFrame:
+    """Observed calls (the :mod:`callao.ingest.calls` table) as the engine's calls frame, in
+    place of :func:`vessel_calls`: arrival time (hours from ``simulation.start_utc``), length,
+    draught and terminal as observed; the vessel class (crane limit) nearest in length; moves as
+    ``handling`` says (:data:`HANDLING_MODES`). Calls that never berthed (no terminal) are left
+    out: the twin could only guess where they were going. Extra columns: ``mmsi`` and the
+    observed ``obs_anchorage_wait_h``, ``obs_t_berth``, ``obs_t_unberth`` (hours)."""
+    from callao.ingest.calls import conform, utc_to_hours
+
+    if handling not in HANDLING_MODES:
+        raise ValueError(f"handling {handling!r}: expected one of {', '.join(HANDLING_MODES)}")
+    c = conform(calls)
+    c = c[c["terminal"].notna() & c["t_arrival"].notna()].reset_index(drop=True)
+    names = [t.name for t in scenario.terminals]
+    unknown = sorted(set(c["terminal"]) - set(names))
+    if unknown:
+        raise ValueError(f"arrivals: terminal(s) {', '.join(map(str, unknown))} not in scenario "
+                         f"{scenario.name!r}; expected one of {', '.join(names)}")
+    start = scenario.simulation.start_utc
+    t = utc_to_hours(c["t_arrival"], start)
+    t_berth, t_unberth = utc_to_hours(c["t_berth"], start), utc_to_hours(c["t_unberth"], start)
+    cls = [scenario.vessel_classes[i] for i in nearest_class(scenario, c["loa_m"].to_numpy(float))]
+    terminal = c["terminal"].astype(str).to_numpy(object)
+    rng = streams("replay", "moves")
+    n = len(c)
+    moves, share, region = np.empty(n), np.empty(n), np.empty(n, object)
+    for i in range(n):  # one draw per call: a few thousand calls at most
+        specs, w = streams_like(scenario, terminal[i], cls[i].name)
+        spec = specs[rng.choice(len(specs), p=w)]
+        moves[i] = spec.moves_per_call.sample(rng, 1)[0] * scenario.simulation.demand_factor
+        share[i], region[i] = spec.discharge_share, spec.region
+    if handling == "observed":
+        rate = np.array([scenario.terminal(x).moves_per_crane_hour for x in terminal])
+        max_cranes = np.array([vc.max_cranes for vc in cls])
+        from_berth = np.maximum(crane_hours(scenario, terminal, t_berth, t_unberth, max_cranes), 0.05) * rate
+        observed = c["moves"].to_numpy(float) if "moves" in c.columns else np.full(n, np.nan)
+        observed = np.where(np.isfinite(observed), observed, from_berth)
+        moves = np.where(np.isfinite(observed), observed, moves)
+    loa = c["loa_m"].to_numpy(float)
+    draft = c["draft_m"].to_numpy(float)
+    df = pd.DataFrame({
+        "source": "observed", "kind": "observed", "terminal": terminal,
+        "vessel_class": [vc.name for vc in cls], "region": region,
+        "loa_m": np.where(np.isfinite(loa), loa, [vc.loa_m for vc in cls]),
+        "draft_m": np.where(np.isfinite(draft), draft, [vc.draft_m for vc in cls]),
+        "max_cranes": np.array([vc.max_cranes for vc in cls], np.int64),
+        "t_arrival": t, "moves": moves, "alternatives": "",
+    })
+    df = _add_flows(df, moves, share.astype(float), scenario, rng)
+    if handling == "observed":  # the trace's work is the whole work: no boxes linked between calls
+        df["n_import"] += df.pop("n_transship_in")
+        df["n_export"] += df.pop("n_transship_out")
+        df["n_transship_in"] = df["n_transship_out"] = 0
+    df["mmsi"] = c["mmsi"].to_numpy(np.int64)
+    df["obs_anchorage_wait_h"] = c["anchorage_wait_h"].to_numpy(float)
+    df["obs_t_berth"], df["obs_t_unberth"] = t_berth, t_unberth
+    df = df.sort_values(["t_arrival", "mmsi"], kind="stable", ignore_index=True)
+    df.insert(0, "vessel_id", np.arange(len(df), dtype=np.int32))
     return df

@@ -10,7 +10,7 @@ import pandas as pd
 
 from callao.results import Results
 from callao.scenario import Scenario, load_scenario, merge, validate
-from callao.sim.arrivals import vessel_calls
+from callao.sim.arrivals import observed_calls, replay_window, vessel_calls
 from callao.sim.cargo import build_containers
 from callao.sim.disruptions import closures, naval_movements
 from callao.sim.landside import run_landside
@@ -26,19 +26,27 @@ Progress = Callable[[float, str], None]
 
 
 def simulate(scenario: Scenario | str | Path = "callao", seed: int | np.random.SeedSequence = 0,
-             years: float | None = None, progress: Progress | None = None) -> Results:
+             years: float | None = None, progress: Progress | None = None,
+             arrivals: pd.DataFrame | None = None, handling: str = "observed") -> Results:
     """Simulate the port container by container.
 
     ``scenario`` is a :class:`Scenario`, a bundled name (default ``"callao"``) or a TOML path;
     ``years`` overrides ``simulation.years``. The same scenario and seed give identical results.
+
+    ``arrivals`` (an observed-calls table, :mod:`callao.ingest.calls`) replays those calls instead
+    of the scenario's generated ones (trace-driven simulation); the horizon moves to cover them if
+    needed (:func:`~callao.sim.arrivals.replay_window`) and ``handling`` sets their work content
+    (:data:`~callao.sim.arrivals.HANDLING_MODES`).
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if years is not None:
         sc = validate(merge(sc.model_dump(by_alias=True), {"simulation": {"years": years}}), sc.name)
+    if arrivals is not None:
+        sc = replay_window(sc, arrivals)
     report = progress or (lambda f, s: None)
     streams = Streams(seed)
     horizon = sc.horizon_h
-    calls = vessel_calls(sc, streams)
+    calls = vessel_calls(sc, streams) if arrivals is None else observed_calls(sc, arrivals, streams, handling)
     closure_windows = closures(sc, streams, horizon + DRAIN_MARGIN_H)
     naval = naval_movements(sc, streams, horizon + DRAIN_MARGIN_H)
     waterside = Waterside(sc, calls, closure_windows, naval, streams)

@@ -334,12 +334,21 @@ class Waterside:
         self._taken: list[tuple[np.ndarray, int]] = []  # (box ids, vessel_out)
         self._next_box = 0
         self._in_port = n
+        # initial state (forecasts): a call with a finite start_at_berth_m is alongside at that
+        # quay position when the run starts, with ``moves`` of work left; calls with t_arrival < 0
+        # are at the anchorage when it starts (waiting since then)
+        self.start_at_berth_m = (calls["start_at_berth_m"].to_numpy(float) if "start_at_berth_m" in calls
+                                 else np.full(n, np.nan))
         self.all_departed = env.event()
         if n == 0:
             self.all_departed.succeed()
 
     def run(self, progress: Callable[[float], None] | None = None, step_h: float = 168.0) -> pd.DataFrame:
         env = self.env
+        for i in np.flatnonzero(np.isfinite(self.start_at_berth_m)):
+            quay, pos = self.quays[self.terminal_of[i]], float(self.start_at_berth_m[i])
+            quay.occupied.append((pos, pos + min(self.rows[i].loa_m + quay.clearance, quay.length)))
+            quay.occupied.sort()
         env.process(self._arrivals())
         for port in self.scenario.port_names:
             if self.scenario.port_settings(port).closures.stop_cranes:
@@ -417,16 +426,19 @@ class Waterside:
         quay, channel, port = self.quays[name], self.channels[term.port], term.port
         delays = {**dict.fromkeys(CHANNEL_DELAYS, 0.0), "naval_encounters": 0}
 
-        position = yield quay.request(row.loa_m)
-        times["t_berth_assigned"][i] = env.now
-        extra["quay_position_m"][i] = position
-        def entering() -> None:
-            times["t_channel_in"][i] = env.now
-            self.recent_waits[port].append(env.now - row.t_arrival)
+        if np.isfinite(self.start_at_berth_m[i]):  # alongside when the run starts
+            position = extra["quay_position_m"][i] = self.start_at_berth_m[i]
+        else:
+            position = yield quay.request(row.loa_m)
+            times["t_berth_assigned"][i] = env.now
+            extra["quay_position_m"][i] = position
+            def entering() -> None:
+                times["t_channel_in"][i] = env.now
+                self.recent_waits[port].append(env.now - row.t_arrival)
 
-        yield from channel.transit(row.loa_m, delays, on_start=entering)
-        times["t_berth"][i] = env.now
-        yield env.timeout(term.mooring_h)
+            yield from channel.transit(row.loa_m, delays, on_start=entering)
+            times["t_berth"][i] = env.now
+            yield env.timeout(term.mooring_h)
 
         times["t_handling_start"][i] = env.now
         taken = self.pools[name].take(env.now, TRANSSHIP_TAKE_FACTOR * int(row.n_transship_out))
