@@ -258,7 +258,7 @@ def _fit(sc: Scenario, berthed: pd.DataFrame, start: pd.Timestamp, end: pd.Times
     cls = np.array([sc.vessel_classes[i].name for i in cls_idx], object)
     cap = np.array([sc.vessel_classes[i].max_cranes for i in cls_idx])
     ch = crane_hours(sc, terminal, utc_to_hours(berthed["t_berth"], start),
-                     utc_to_hours(berthed["t_unberth"], start), cap)
+                     utc_to_hours(berthed["t_unberth"], start), cap, berthed["loa_m"].to_numpy(float))
     observed_moves = berthed["moves"].to_numpy(float) if "moves" in berthed.columns else np.full(len(berthed), np.nan)
     moves_observed = bool(np.isfinite(observed_moves).any())
     base_mean = base_moves or _base_mean_moves(sc)

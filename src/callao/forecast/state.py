@@ -95,7 +95,7 @@ def _moves_done(scenario: Scenario, censored: pd.DataFrame, inside: pd.DataFrame
                        for t in terminal])
     t_unberth = utc_to_hours(c["t_unberth"], at)
     t_unberth = np.where(np.isfinite(t_unberth), t_unberth, unmoor)  # still alongside: worked until now
-    ch = crane_hours(scenario, terminal, utc_to_hours(c["t_berth"], at), t_unberth, cap)
+    ch = crane_hours(scenario, terminal, utc_to_hours(c["t_berth"], at), t_unberth, cap, c["loa_m"].to_numpy(float))
     done = pd.Series(np.nan_to_num(ch) * np.array([scenario.terminal(t).moves_per_crane_hour
                                                     if t in {x.name for x in scenario.terminals} else 0.0
                                                     for t in terminal]), index=c.index)

@@ -82,11 +82,12 @@ class."""
 
 
 def crane_hours(scenario: Scenario, terminal: np.ndarray, t_berth: np.ndarray, t_unberth: np.ndarray,
-                max_cranes: np.ndarray) -> np.ndarray:
+                max_cranes: np.ndarray, loa_m: np.ndarray) -> np.ndarray:
     """Crane-hours each observed call had at berth: its handling span (berth + mooring to unberth −
-    unmooring) with the cranes the engine's rule (:func:`~callao.sim.waterside.allocate_cranes`,
-    in berthing order) gives it among the calls being worked at the same terminal at each moment.
-    NaN where a berth time is missing."""
+    unmooring) with the cranes the engine's rules give it — at most the terminal's deployment limit
+    for its length and class maximum (``Terminal.cranes_per_ship``), shared by
+    :func:`~callao.sim.waterside.allocate_cranes` in berthing order among the calls being worked at
+    the same terminal at each moment. NaN where a berth time is missing."""
     from callao.sim.waterside import allocate_cranes
 
     out = np.full(len(terminal), np.nan)
@@ -94,11 +95,16 @@ def crane_hours(scenario: Scenario, terminal: np.ndarray, t_berth: np.ndarray, t
         idx = np.flatnonzero((terminal == term.name) & np.isfinite(t_berth) & np.isfinite(t_unberth))
         if idx.size == 0:
             continue
+        ch = scenario.port_settings(term.port).channel
+        boarding_h = ch.pilot_boarding_h.mean_value if ch.pilots and ch.pilot_outbound else 0.0
         start = t_berth[idx] + term.mooring_h
-        end = np.maximum(t_unberth[idx] - term.unmooring_h, start)
+        # alongside after the work: unmooring, and the outbound pilot boarding (mean) before leaving
+        end = np.maximum(t_unberth[idx] - term.unmooring_h - boarding_h, start)
         order = np.argsort(t_berth[idx], kind="stable")
         idx, start, end = idx[order], start[order], end[order]
-        cap = np.asarray(max_cranes)[idx].astype(int)
+        loa = np.asarray(loa_m, float)[idx]
+        cap = np.array([term.cranes_per_ship(length, int(m)) if np.isfinite(length) else int(m)
+                        for length, m in zip(loa, np.asarray(max_cranes)[idx])], int)
         edges = np.unique(np.concatenate([start, end]))
         total = np.zeros(idx.size)
         for a, b in zip(edges[:-1], edges[1:]):
@@ -197,7 +203,8 @@ def observed_calls(scenario: Scenario, calls: pd.DataFrame, streams: Streams,
     if handling == "observed":
         rate = np.array([scenario.terminal(x).moves_per_crane_hour for x in terminal])
         max_cranes = np.array([vc.max_cranes for vc in cls])
-        from_berth = np.maximum(crane_hours(scenario, terminal, t_berth, t_unberth, max_cranes), 0.05) * rate
+        from_berth = np.maximum(crane_hours(scenario, terminal, t_berth, t_unberth, max_cranes,
+                                              c["loa_m"].to_numpy(float)), 0.05) * rate
         observed = c["moves"].to_numpy(float) if "moves" in c.columns else np.full(n, np.nan)
         observed = np.where(np.isfinite(observed), observed, from_berth)
         moves = np.where(np.isfinite(observed), observed, moves)
