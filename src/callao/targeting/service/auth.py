@@ -13,9 +13,16 @@ from sqlalchemy.orm import Session
 
 from callao.targeting.service.models import ROLES, Token, User, utcnow
 
-_hasher = PasswordHasher()
-_DUMMY = _hasher.hash("not a password")  # verified against for unknown users: same time either way
+_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (t=3, 64 MiB, p=4)
+_dummy: str | None = None  # verified against for unknown users: the same work either way
 MIN_PASSWORD = 8
+
+
+def set_hasher(hasher: PasswordHasher) -> None:
+    """Use other argon2 parameters for new hashes (tests use ``argon2.profiles.CHEAPEST``; a
+    stored hash is always verified with the parameters it was made with)."""
+    global _hasher, _dummy
+    _hasher, _dummy = hasher, None
 
 
 def hash_password(password: str) -> str:
@@ -27,8 +34,11 @@ def hash_password(password: str) -> str:
 
 def check_password(user: User | None, password: str) -> bool:
     """True when ``user`` exists, is active and ``password`` matches (constant work otherwise)."""
+    global _dummy
+    if user is None and _dummy is None:
+        _dummy = _hasher.hash("not a password")
     try:
-        _hasher.verify(user.password_hash if user is not None else _DUMMY, password)
+        _hasher.verify(user.password_hash if user is not None else _dummy, password)
     except (VerificationError, InvalidHashError):
         return False
     return user is not None and user.active
