@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from callao.targeting.io import LoadResult, quarantine_path, read_declarations, write_table
-from callao.targeting.metrics import metrics_at_rates
+from callao.targeting.metrics import metrics_at_rates, n_inspected
 from callao.targeting.schema import SchemaError, has_labels
 
 app = typer.Typer(
@@ -140,12 +140,16 @@ def score(
     model: Path = typer.Option(..., "--model", "-m", help="Trained model file."),
     out: Path = typer.Option(..., "--out", "-o", help="Ranked output, .csv or .parquet."),
     reasons: int = typer.Option(3, help="Number of top reasons per declaration."),
+    inspection_rate: float = typer.Option(
+        0.05, help="Explain the declarations this inspection rate would select (the top of the ranking)."),
     explain_top: int = typer.Option(
-        0, help="Explain only the N highest-risk declarations (0 = all; TreeSHAP costs ~ms per row)."),
+        0, help="Explain the N highest-ranked declarations instead of --inspection-rate (0 = use the rate)."),
+    explain_all: bool = typer.Option(False, help="Explain every declaration (TreeSHAP: slow on large files)."),
 ) -> None:
     """Rank DATA by risk and write declaration_id, risk, rank and the top reasons to --out (with a
     model trained with --revenue-exponent: ranked by priority = risk x (1 + predicted revenue)^γ,
-    written as a ``priority`` column)."""
+    written as a ``priority`` column). Scoring covers every row; reasons (exact TreeSHAP, the
+    costly part) only the top that --inspection-rate would select, so a year scores in seconds."""
     from callao.targeting.explain import reasons_text
 
     console = _console()
@@ -156,7 +160,14 @@ def score(
     risk, priority = m.risk_and_rank(df)
     lifted = m.revenue_booster_ is not None
     order = np.argsort(-(priority if lifted else risk), kind="stable")
-    n_explain = len(df) if explain_top <= 0 else min(explain_top, len(df))
+    if not 0 < inspection_rate <= 1:
+        raise typer.BadParameter(f"{inspection_rate}: expected a rate in (0, 1]", param_hint="--inspection-rate")
+    if explain_all:
+        n_explain = len(df)
+    elif explain_top > 0:
+        n_explain = min(explain_top, len(df))
+    else:
+        n_explain = n_inspected(len(df), inspection_rate)
     ranked = df.iloc[order].reset_index(drop=True)
     why = reasons_text(m, ranked.iloc[:n_explain], reasons).reindex(range(len(ranked)))
     cols = {"declaration_id": ranked["declaration_id"].to_numpy(), "risk": risk[order]}
@@ -165,7 +176,7 @@ def score(
     cols["rank"] = np.arange(1, len(ranked) + 1)
     table = pd.concat([pd.DataFrame(cols), why], axis=1)
     write_table(table, out)
-    console.print(f"{len(table)} declarations ranked -> {out}")
+    console.print(f"{len(table)} declarations ranked, the top {n_explain} explained -> {out}")
 
 
 def _numbers(text: str, option: str, ok, expected: str) -> list[float]:
