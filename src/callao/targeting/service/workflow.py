@@ -304,7 +304,8 @@ def issue(s: Session, user: User, req: ListRequest) -> Selection:
         raise WorkflowError(422, f"no declarations for terminal {req.terminal!r} on {req.date}")
     df = df.drop(columns=[TERMINAL_COLUMN]).sort_values("declaration_id", kind="stable").reset_index(drop=True)
     model = load_model(s, version.id)
-    risk, priority = model.risk_and_rank(df)
+    F = model.transform(df)  # built once: scores for every declaration, reasons for the selected
+    risk, priority = model.matrix_risk_and_rank(F)
     seed = req.seed if req.seed is not None else secrets.randbelow(2**31)
     k = min(req.scans + req.exams, len(df))
     rng = np.random.default_rng(seed)
@@ -314,7 +315,7 @@ def issue(s: Session, user: User, req: ListRequest) -> Selection:
     chosen = np.flatnonzero(mask)
     chosen = chosen[np.argsort(-priority[chosen], kind="stable")]
     explore = ~np.isin(chosen, top)
-    long = top_reasons(model, df.iloc[chosen], top=3)
+    long = top_reasons(model, df.iloc[chosen], top=3, matrix=F.iloc[chosen])
     reasons: list[list[dict]] = [[] for _ in chosen]
     for r in long.itertuples(index=False):
         if r.contribution > 0:
