@@ -298,8 +298,9 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 
 
-def _db(url: str | None):  # noqa: ANN202
-    """Open and upgrade the service database, saying what the upgrade did."""
+def _db(url: str | None, announce: bool = False):  # noqa: ANN202
+    """Open and upgrade the service database, saying what the upgrade did (``announce``: say
+    so even when the schema was already up to date)."""
     from callao.targeting.service.db import Database
 
     db = Database.connect(url)
@@ -308,9 +309,11 @@ def _db(url: str | None):  # noqa: ANN202
     except Exception as e:  # an unreachable or unusable database is a usage error
         raise typer.BadParameter(f"cannot open the database {db.url}: {type(e).__name__}: {e}"[:400],
                                  param_hint="--db") from None
+    where = db.writer.url.render_as_string(hide_password=True)
     if before != after:
-        typer.echo(f"database {db.writer.url.render_as_string(hide_password=True)}: schema upgraded "
-                   f"{before or 'empty'} -> {after}", err=True)
+        typer.echo(f"database {where}: schema upgraded {before or 'empty'} -> {after}", err=True)
+    elif announce:
+        typer.echo(f"database {where}: schema up to date (revision {after})", err=True)
     return db
 
 
@@ -349,7 +352,7 @@ def serve(
     for f, hint in ((ssl_keyfile, "--ssl-keyfile"), (ssl_certfile, "--ssl-certfile")):
         if f is not None and not f.is_file():
             raise typer.BadParameter(f"file not found: {f}", param_hint=hint)
-    database = _db(db)
+    database = _db(db, announce=True)
     api = create_app(database, token_hours=token_hours, max_body_mb=max_body_mb, upgrade=False)
     scheme = "https" if ssl_certfile else "http"
     typer.echo(f"callao targeting service on {scheme}://{host}:{port} (docs: /docs), database "

@@ -210,6 +210,18 @@ class Caller:
     token_id: int
 
 
+def iso(t: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC (SQLite hands back naive datetimes; every stored time is UTC)."""
+    if t is None:
+        return None
+    return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc).isoformat()
+
+
+def utc(t: dt.datetime) -> dt.datetime:
+    """An aware datetime in UTC (naive input is taken as UTC)."""
+    return (t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
+
+
 bearer = HTTPBearer(auto_error=False, description="Token from POST /api/login")
 
 
@@ -305,7 +317,7 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
     # -- admin: users and roles ----------------------------------------------------------------
     def user_out(u: User) -> dict:
         return {"name": u.name, "role": u.role, "terminal": u.terminal, "active": u.active,
-                "created_at": u.created_at.isoformat()}
+                "created_at": iso(u.created_at)}
 
     admin = require("admin")
 
@@ -382,7 +394,7 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
         return {"id": u.id, "filename": u.filename, "format": u.source_format, "accepted": u.n_accepted,
                 "quarantined": u.n_quarantined, "quarantine_reasons": reasons,
                 "quarantined_rows": u.quarantine[:quarantine_rows], "sha256": u.sha256,
-                "created_at": u.created_at.isoformat()}
+                "created_at": iso(u.created_at)}
 
     @app.post("/api/uploads", status_code=201, tags=["analyst"], description=role_doc("analyst"))
     def upload(request: Request, file: UploadFile = File(..., description="CSV or Parquet: callao, WCO/BACUDA or KCS columns"),
@@ -406,10 +418,10 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
             return [upload_out(u, 5) for u in s.execute(select(Upload).order_by(Upload.id.desc())).scalars()]
 
     def version_out(v: ModelVersion) -> dict:
-        return {"id": v.id, "created_at": v.created_at.isoformat(), "params": v.params,
+        return {"id": v.id, "created_at": iso(v.created_at), "params": v.params,
                 "n_declarations": v.n_declarations, "n_labelled": v.n_labelled, "n_outcome_labels": v.n_outcome_labels,
                 "trained_until": str(v.trained_until), "metrics": v.metrics, "sha256": v.sha256,
-                "promoted_at": v.promoted_at.isoformat() if v.promoted_at else None}
+                "promoted_at": iso(v.promoted_at)}
 
     @app.post("/api/models", status_code=201, tags=["analyst"], description=role_doc("analyst"))
     def train(body: TrainIn, request: Request, c: Caller = Depends(analyst)) -> dict:
@@ -464,7 +476,7 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
                              "reasons": [{"feature": r["feature"], "value": r["value"]} for r in i["reasons"]]}
                             for i in items), key=lambda i: (i["action"], i["declaration_id"]))
         out = {"id": sel.id, "date": str(sel.date), "terminal": sel.terminal, "scans": sel.scans, "exams": sel.exams,
-               "issued_at": sel.issued_at.isoformat(), "items": shown}
+               "issued_at": iso(sel.issued_at), "items": shown}
         if full:
             out |= {"model_version": sel.model_version_id, "exploration": sel.exploration, "seed": sel.seed,
                     "n_declarations": sel.n_declarations}
@@ -514,14 +526,11 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
             return selection_out(s, sel, full=False)
 
     def outcome_out(o: Outcome) -> dict:
-        at = o.inspected_at if o.inspected_at.tzinfo else o.inspected_at.replace(tzinfo=dt.timezone.utc)
-        return {"declaration_id": o.declaration_id, "selection_id": o.selection_id, "inspected_at": at.isoformat(),
+        return {"declaration_id": o.declaration_id, "selection_id": o.selection_id, "inspected_at": iso(o.inspected_at),
                 "found": o.found, "what": o.what, "kg": o.kg, "revenue_usd": o.revenue_usd}
 
     def same(o: Outcome, b: OutcomeIn) -> bool:
-        at = b.inspected_at if b.inspected_at.tzinfo else b.inspected_at.replace(tzinfo=dt.timezone.utc)
-        mine = o.inspected_at if o.inspected_at.tzinfo else o.inspected_at.replace(tzinfo=dt.timezone.utc)
-        return (mine == at and o.found == b.found and (o.what or None) == (b.what or None)
+        return (utc(o.inspected_at) == utc(b.inspected_at) and o.found == b.found and (o.what or None) == (b.what or None)
                 and o.kg == b.kg and o.revenue_usd == b.revenue_usd)
 
     @app.post("/api/outcomes", status_code=201, tags=["officer"], description=role_doc("officer"),
@@ -530,7 +539,7 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
     def record_outcome(body: OutcomeIn, request: Request, c: Caller = Depends(officer)):  # noqa: ANN201
         """Record what the inspection of a listed container found. Idempotent: sending the same
         outcome again answers 200 with it; a different one for the same container is a 409."""
-        at = body.inspected_at if body.inspected_at.tzinfo else body.inspected_at.replace(tzinfo=dt.timezone.utc)
+        at = utc(body.inspected_at)  # stored in UTC on every database
         try:
             with db.write() as s:
                 head = audit.lock(s)
@@ -573,7 +582,7 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
     def override_out(s, o: Override) -> dict:  # noqa: ANN001
         names = dict(s.execute(select(User.id, User.name)).all())
         return {"id": o.id, "selection_id": o.selection_id, "declaration_id": o.declaration_id, "action": o.action,
-                "reason": o.reason, "requested_by": names.get(o.requested_by), "requested_at": o.requested_at.isoformat(),
+                "reason": o.reason, "requested_by": names.get(o.requested_by), "requested_at": iso(o.requested_at),
                 "status": o.status, "decided_by": names.get(o.decided_by), "decision_note": o.decision_note}
 
     @app.post("/api/overrides", status_code=201, tags=["overrides"], description=role_doc("officer (own terminal)", "analyst"))
