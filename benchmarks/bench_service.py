@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+from collections import Counter
 import sys
 import tempfile
 import threading
@@ -154,12 +155,15 @@ def bench_outcomes(url: str, label: str, n_requests: int, clients: int) -> None:
                     if decl is None:
                         return
                     start = time.perf_counter()
-                    r = c.post("/api/outcomes", json={"declaration_id": decl, "inspected_at": f"{DAY}T09:00:00Z",
-                                                      "found": False})
+                    try:
+                        code = c.post("/api/outcomes", json={"declaration_id": decl, "inspected_at": f"{DAY}T09:00:00Z",
+                                                             "found": False}).status_code
+                    except httpx.HTTPError as e:
+                        code = type(e).__name__
                     with lock:
                         lat.append(time.perf_counter() - start)
-                        if r.status_code != 201:
-                            errors.append(r.status_code)
+                        if code != 201:
+                            errors.append(code)
 
         threads = [threading.Thread(target=worker) for _ in range(clients)]
         start = time.perf_counter()
@@ -172,7 +176,7 @@ def bench_outcomes(url: str, label: str, n_requests: int, clients: int) -> None:
     ms = np.array(lat) * 1000
     print(f"(b) outcomes on {label}: {len(lat)} requests from {clients} concurrent clients in {wall:.1f} s: "
           f"{len(lat) / wall:.0f} requests/s, median {np.median(ms):.0f} ms, p99 {np.percentile(ms, 99):.0f} ms, "
-          f"{len(errors)} errors  [{_load()}]")
+          f"errors: {dict(Counter(errors)) or 0}  [{_load()}]")
 
 
 def main() -> None:

@@ -356,13 +356,19 @@ def effective_items(s: Session, sel: Selection) -> list[dict]:
 
 
 def on_list(s: Session, declaration_id: str, terminal: str | None) -> Selection:
-    """The issued list (of ``terminal``, when given) that currently holds the container, else 404/403."""
+    """The issued list (of ``terminal``, when given) that currently holds the container, else
+    404 (unknown), 403 (another terminal's list) or 409 (on no list)."""
     decl = s.get(Declaration, declaration_id)
     if decl is None:
         raise WorkflowError(404, f"unknown declaration_id {declaration_id!r}")
-    sels = s.execute(select(Selection).where(Selection.date == decl.date, Selection.terminal == decl.terminal)).scalars().all()
-    for sel in sels:
-        if any(r["declaration_id"] == declaration_id for r in effective_items(s, sel)):
+    sel = s.execute(select(Selection).where(Selection.date == decl.date, Selection.terminal == decl.terminal)).scalar()
+    if sel is not None:
+        listed = s.execute(select(SelectionItem.id).where(SelectionItem.selection_id == sel.id,
+                                                          SelectionItem.declaration_id == declaration_id)).first()
+        last = s.execute(select(Override.action).where(
+            Override.selection_id == sel.id, Override.declaration_id == declaration_id, Override.status == "approved")
+            .order_by(Override.decided_at.desc(), Override.id.desc()).limit(1)).scalar()
+        if (listed is not None and last != "drop") or last == "add":
             if terminal is not None and sel.terminal != terminal:
                 raise WorkflowError(403, f"{declaration_id} is on terminal {sel.terminal}'s list, not yours")
             return sel
