@@ -170,3 +170,17 @@ def test_score_explains_only_what_the_inspection_rate_selects(tmp_path, monkeypa
     assert r.exit_code == 0 and explained[-1] == n_inspected(75_000, 0.01)
     r = runner.invoke(app, ["score", str(data), "--model", str(model), "--out", str(out), "--inspection-rate", "2"])
     assert r.exit_code == 2 and "expected a rate in (0, 1]" in r.output
+
+
+def test_synthetic_command_writes_history_day_and_truth(tmp_path):
+    out = tmp_path / "decl"
+    r = runner.invoke(app, ["synthetic", "--out", str(out), "--days", "20", "--exports-per-day", "30",
+                            "--imports-per-day", "20", "--inspected-share", "0.5"])
+    assert r.exit_code == 0, r.output
+    hist, day, truth = (pd.read_csv(out / f) for f in ("history.csv", "day.csv", "day-truth.csv"))
+    assert set(hist["terminal"]) == {"dpworld", "apmt"} and "illicit" not in day.columns
+    assert pd.to_datetime(hist["date"]).max() < pd.to_datetime(day["date"]).min()
+    assert 0.4 < hist["illicit"].notna().mean() < 0.6  # labels only on the inspected share
+    assert list(truth["declaration_id"]) == list(day["declaration_id"])
+    r = runner.invoke(app, ["synthetic", "--out", str(out), "--days", "3"])
+    assert r.exit_code == 2 and "expected 14..364" in r.output
