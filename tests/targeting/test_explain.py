@@ -19,9 +19,13 @@ def test_planted_feature_is_among_top_reasons(planted):
     assert share > 0.9
     first = hot_reasons[hot_reasons["rank"] == 1]
     assert (first["contribution"] > 0).all()
-    # the value shown is the declaration's own value
-    hs_rows = hot_reasons[hot_reasons["feature"] == "hs6"]
-    assert (hs_rows["value"].astype(str) == PLANTED_HS).all()
+    # the value shown is the declaration's own value: raw identifiers equal the row's own field ...
+    ids = hot_reasons[hot_reasons["feature"].isin(["exporter_id", "importer_id"])]
+    assert len(ids) > 0
+    assert all(str(v) == test.at[row, f] for row, f, v in zip(ids["row"], ids["feature"], ids["value"]))
+    # ... and every value (history rates included) is that row's entry of the model matrix
+    F = model.transform(test)
+    assert all(v == F.at[row, f] for row, f, v in zip(hot_reasons["row"], hot_reasons["feature"], hot_reasons["value"]))
 
 
 def test_reasons_text_wide(small_planted):

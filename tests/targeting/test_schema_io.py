@@ -96,3 +96,16 @@ def test_real_kcs_file_loads_if_present():
         pytest.skip("KCS data not available")
     res = read_declarations(path)
     assert res.source_format == "kcs" and res.n_quarantined == 0 and len(res.data) == 8481
+
+
+def test_bundled_kcs_sample_loads():
+    """The README's walk-through uses data/kcs/ from the project itself (no ../shared)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "data" / "kcs"
+    train = read_declarations(root / "kcs_train_sample.csv")
+    test = read_declarations(root / "kcs_test_sample.csv")
+    assert (train.source_format, len(train.data), train.n_quarantined) == ("kcs", 6000, 0)
+    assert (len(test.data), test.n_quarantined) == (2000, 0)
+    assert train.data["illicit"].isin([0.0, 1.0]).all() and 0.1 < train.data["illicit"].mean() < 0.4
+    assert (root / "LICENSE").read_text().startswith("MIT License")

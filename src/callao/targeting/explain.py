@@ -21,10 +21,16 @@ def _format_value(v: object) -> str:
     return str(v)
 
 
-def top_reasons(model: RiskModel, X: pd.DataFrame, top: int = 3) -> pd.DataFrame:
+def top_reasons(model: RiskModel, X: pd.DataFrame, top: int = 3, matrix: pd.DataFrame | None = None) -> pd.DataFrame:
     """Long table ``row, rank, feature, contribution, value`` of each row's ``top`` features by
-    positive contribution (log-odds); rows keep the order of ``X`` (``row`` = position)."""
-    contrib, F = model.contributions(X)
+    positive contribution (log-odds); rows keep the order of ``X`` (``row`` = position).
+    ``matrix``: the rows' model matrix when already built (``model.transform(X)``), to skip
+    building it again."""
+    if matrix is None:
+        contrib, F = model.contributions(X)
+    else:
+        F = matrix.reset_index(drop=True)
+        contrib = model.matrix_contributions(F)
     c = contrib.to_numpy()
     top = min(top, c.shape[1])
     idx = np.argsort(-c, axis=1, kind="stable")[:, :top]

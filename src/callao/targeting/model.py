@@ -130,7 +130,10 @@ class RiskModel(ClassifierMixin, BaseEstimator):
 
     def risk_and_rank(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """``(P(illicit), rank score)`` from one feature transform (see :meth:`rank_score`)."""
-        F = self.transform(X)
+        return self.matrix_risk_and_rank(self.transform(X))
+
+    def matrix_risk_and_rank(self, F: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`risk_and_rank` for a model matrix already built by :meth:`transform`."""
         p = self._proba(F)
         if getattr(self, "revenue_booster_", None) is None:
             return p, p
@@ -172,10 +175,14 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     def contributions(self, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """TreeSHAP contributions (log-odds) per feature and the feature matrix they explain."""
         F = self.transform(X)
+        return self.matrix_contributions(F), F
+
+    def matrix_contributions(self, F: pd.DataFrame) -> pd.DataFrame:
+        """TreeSHAP contributions for rows of a model matrix already built by :meth:`transform`."""
         if self.booster_ is None:
-            return pd.DataFrame(0.0, index=F.index, columns=F.columns), F
+            return pd.DataFrame(0.0, index=F.index, columns=F.columns)
         c = self.booster_.predict(F, pred_contrib=True)
-        return pd.DataFrame(c[:, :-1], index=F.index, columns=F.columns), F
+        return pd.DataFrame(c[:, :-1], index=F.index, columns=F.columns)
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

@@ -1,0 +1,210 @@
+"""Targeting service benchmark: ``python benchmarks/bench_service.py [--declarations 5000] [--requests 1000]
+[--clients 50] [--postgres URL]``.
+
+(a) Issuing a day's list for ``--declarations`` declarations at one terminal, with reasons for the
+    selected: server time of ``POST /api/selections`` (in-process), median of ``--repeats`` lists,
+    beside the same work done directly with the library in the same process (the baseline: score,
+    select, explain the selected), so the ratio is the service's overhead.
+(b) Recording outcomes with ``--clients`` concurrent clients against a real uvicorn server on
+    127.0.0.1: requests/s, median and p99 latency, on SQLite and (with ``--postgres`` or
+    ``CALLAO_TEST_POSTGRES_URL``; scripts/ensure-postgres.sh starts one) on PostgreSQL.
+The machine's load average is printed with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+from collections import Counter
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+
+from argon2 import PasswordHasher  # noqa: E402
+from argon2.profiles import CHEAPEST  # noqa: E402
+
+from callao.targeting.service import auth  # noqa: E402
+
+auth.set_hasher(PasswordHasher.from_parameters(CHEAPEST))  # benchmark users only
+from tests.targeting.service.conftest import (  # noqa: E402
+    DAY, PASSWORD, add_user, csv_bytes, day_frame, history_csv,
+)
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _pg_database(admin: str) -> str:
+    import psycopg
+
+    name = f"callao_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_pg(admin: str, url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def _setup(url: str, n_day: int, terminals: list[str], n_estimators: int):  # noqa: ANN202
+    """A service with history, a promoted model and a day of declarations at each terminal."""
+    from fastapi.testclient import TestClient
+
+    from callao.targeting.service.app import create_app
+    from callao.targeting.service.db import Database
+
+    db = Database.connect(url)
+    app = create_app(db)
+    client = TestClient(app)
+    add_user(db, "ana", "analyst")
+    add_user(db, "off", "officer", terminals[0])
+    tok = lambda n: client.post("/api/login", json={"username": n, "password": PASSWORD}).json()["access_token"]  # noqa: E731
+    a = {"Authorization": f"Bearer {tok('ana')}"}
+    assert client.post("/api/uploads", headers=a, files={"file": ("h.csv", history_csv(n=20000, days=60))}).status_code == 201
+    day = day_frame(n_day * len(terminals), terminals=tuple(terminals))
+    assert client.post("/api/uploads", headers=a, files={"file": ("d.csv", csv_bytes(day))}).status_code == 201
+    v = client.post("/api/models", headers=a, json={"n_estimators": n_estimators}).json()["id"]
+    assert client.post(f"/api/models/{v}/promote", headers=a).status_code == 200
+    return db, client, a, tok, day
+
+
+def bench_issue(n_day: int, scans: int, exams: int, repeats: int, n_estimators: int) -> None:
+    """(a) server time to issue a list, against the library doing the same work."""
+    from callao.targeting.explain import top_reasons
+    from callao.targeting.selection import select_for_inspection
+    from callao.targeting.service import workflow
+
+    terminals = [f"t{i}" for i in range(repeats)]
+    with tempfile.TemporaryDirectory() as d:
+        db, client, a, _, day = _setup(f"sqlite:///{d}/bench.db", n_day, terminals, n_estimators)
+        times, cpu = [], []
+        for t in terminals:
+            start, c0 = time.perf_counter(), time.process_time()
+            r = client.post("/api/selections", headers=a,
+                            json={"date": DAY, "terminal": t, "scans": scans, "exams": exams, "seed": 1})
+            times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - c0)
+            assert r.status_code == 201, r.text
+        with db.read() as s:
+            model = workflow.load_model(s, workflow.promoted(s).id)
+        frame = day[day["terminal"] == terminals[0]].drop(columns=["terminal"]).reset_index(drop=True)
+        frame["date"] = pd.Timestamp(DAY)
+        base = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            risk, prio = model.risk_and_rank(frame)
+            mask = select_for_inspection(prio, scans + exams, np.random.default_rng(1), 0.05, "random")
+            top_reasons(model, frame[mask], 3)
+            base.append(time.perf_counter() - start)
+        client.close()
+        db.dispose()
+    med, bmed = statistics.median(times), statistics.median(base)
+    print(f"(a) issue a list: {n_day} declarations, {scans} scans + {exams} exams, reasons for the selected "
+          f"({n_estimators}-round model), median of {repeats}: {med * 1000:.0f} ms server time "
+          f"(CPU {statistics.median(cpu) * 1000:.0f} ms; first {times[0] * 1000:.0f} ms, max {max(times) * 1000:.0f} ms); library alone {bmed * 1000:.0f} ms; "
+          f"service/library {med / bmed:.2f}x  [{_load()}]")
+
+
+def bench_outcomes(url: str, label: str, n_requests: int, clients: int) -> None:
+    """(b) outcomes from concurrent clients against a real server."""
+    import httpx
+
+    from tests.targeting.service.test_durability import Server
+
+    n_list = n_requests + 10
+    with tempfile.TemporaryDirectory() as d:
+        db, client, a, tok, _ = _setup(url if url != "sqlite" else f"sqlite:///{d}/bench.db", n_list + 50,
+                                       ["dock"], 30)
+        r = client.post("/api/selections", headers=a, json={"date": DAY, "terminal": "dock", "scans": n_list,
+                                                            "exams": 0, "exploration": 0.0, "seed": 1})
+        items = [i["declaration_id"] for i in r.json()["items"]]
+        officer = {"Authorization": f"Bearer {tok('off')}"}
+        client.close()
+        db.dispose()
+        server = Server(url if url != "sqlite" else f"sqlite:///{d}/bench.db", Path(d))
+        lat: list[float] = []
+        errors: list[int] = []
+        todo = iter(items[:n_requests])
+        lock = threading.Lock()
+        barrier = threading.Barrier(clients)
+
+        def worker() -> None:
+            with httpx.Client(base_url=server.base, headers=officer, timeout=120) as c:
+                barrier.wait()
+                while True:
+                    with lock:
+                        decl = next(todo, None)
+                    if decl is None:
+                        return
+                    start = time.perf_counter()
+                    try:
+                        code = c.post("/api/outcomes", json={"declaration_id": decl, "inspected_at": f"{DAY}T09:00:00Z",
+                                                             "found": False}).status_code
+                    except httpx.HTTPError as e:
+                        code = type(e).__name__
+                    with lock:
+                        lat.append(time.perf_counter() - start)
+                        if code != 201:
+                            errors.append(code)
+
+        threads = [threading.Thread(target=worker) for _ in range(clients)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - start
+        server.stop()
+    ms = np.array(lat) * 1000
+    print(f"(b) outcomes on {label}: {len(lat)} requests from {clients} concurrent clients in {wall:.1f} s: "
+          f"{len(lat) / wall:.0f} requests/s, median {np.median(ms):.0f} ms, p99 {np.percentile(ms, 99):.0f} ms, "
+          f"errors: {dict(Counter(errors)) or 0}  [{_load()}]")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--declarations", type=int, default=5000, help="declarations of the day at the terminal")
+    ap.add_argument("--scans", type=int, default=200)
+    ap.add_argument("--exams", type=int, default=50)
+    ap.add_argument("--repeats", type=int, default=5, help="lists issued (median reported)")
+    ap.add_argument("--n-estimators", type=int, default=300, help="boosting rounds of the promoted model")
+    ap.add_argument("--requests", type=int, default=1000, help="outcomes recorded per database")
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--postgres", default=os.environ.get("CALLAO_TEST_POSTGRES_URL"),
+                    help="admin URL of a PostgreSQL server (a database is created and dropped)")
+    ap.add_argument("--only", choices=("issue", "outcomes"))
+    args = ap.parse_args()
+    if args.only in (None, "issue"):
+        bench_issue(args.declarations, args.scans, args.exams, args.repeats, args.n_estimators)
+    if args.only in (None, "outcomes"):
+        bench_outcomes("sqlite", "SQLite", args.requests, args.clients)
+        if args.postgres:
+            url = _pg_database(args.postgres)
+            try:
+                bench_outcomes(url, "PostgreSQL", args.requests, args.clients)
+            finally:
+                _drop_pg(args.postgres, url)
+        else:
+            print("(b) PostgreSQL: skipped (no --postgres URL; scripts/ensure-postgres.sh starts a server)")
+
+
+if __name__ == "__main__":
+    main()
