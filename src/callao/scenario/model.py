@@ -259,8 +259,11 @@ class Channels(Section):
 class Targeting(Section):
     """Risk targeting of export containers (cocaine in legitimate exports), day by day.
 
-    Every export box gets a declaration; a share carries cocaine (kg). Each day customs inspects
-    ``scan_rate`` (scanner) and ``exam_rate`` (physical exam) of the day's export boxes, chosen by
+    Every export box gets a declaration; a share carries cocaine (kg). Each day the port control
+    unit inspects as many export boxes as its share of the day's inspection capacity processes:
+    ``scanner_share`` of the pool's scanner-hours (``scanners`` × 24 h × ``scans_per_hour``) and
+    ``exam_share`` of its exam teams' ``exams_per_day`` (the rest serves the import channels), so
+    more scanners or exam teams mean more boxes inspected; the boxes are chosen by
     ``policy``: ``random``; ``profile`` (a fixed rule on commodity and destination);
     ``model`` (the learned risk model, top of the ranking) or ``model_explore`` (the same with
     ``exploration_share`` of the picks spent at random so the model keeps learning). Found loads
@@ -269,8 +272,10 @@ class Targeting(Section):
     exporter types (``adaptiveness`` 0..1)."""
 
     policy: Literal["random", "profile", "model", "model_explore"] = "model_explore"
-    scan_rate: float = Field(0.04, ge=0, le=1, description="share of export boxes scanned")
-    exam_rate: float = Field(0.03, ge=0, le=1, description="share of export boxes physically examined")
+    scanner_share: float = Field(
+        0.16, ge=0, le=1, description="share of the pool's scanner capacity spent on export targeting")
+    exam_share: float = Field(
+        0.25, ge=0, le=1, description="share of the pool's exam-team capacity spent on export targeting")
     exploration_share: float = Field(0.1, ge=0, le=1)
     retrain_days: int = Field(30, ge=1)
     history_days: int = Field(120, ge=7)
@@ -283,11 +288,6 @@ class Targeting(Section):
     adaptiveness: float = Field(0.5, ge=0, le=1)
     adapt_days: int = Field(30, ge=1)
 
-    @model_validator(mode="after")
-    def _rates(self):
-        if self.scan_rate + self.exam_rate > 1:
-            raise ValueError(f"scan_rate + exam_rate must be <= 1, got {self.scan_rate + self.exam_rate}")
-        return self
 
 
 class Customs(Section):

@@ -13,7 +13,7 @@ import pandas as pd
 from callao.scenario import Scenario
 from callao.scenario.model import Channels
 from callao.results import values
-from callao.sim.inspection import target_exports
+from callao.sim.inspection import export_capacity_per_day, target_exports
 from callao.sim.queues import fifo_wait
 from callao.sim.streams import Streams
 
@@ -83,13 +83,20 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
     # Customs: requests, then the scanner and exam queues shared by imports and exports.
     rng = streams("customs")
     channel = select_inspections(scenario, c, rng)
+    # one scanner queue and one exam queue per inspection pool (ports without their own share the home port's)
+    terminal = c["terminal"].cat.codes.to_numpy()
+    pools = scenario.inspection_pools()
+    pool = np.array([pools.index(scenario.inspection_pool(t)) for t in scenario.terminals])[terminal]
     extra: dict[str, np.ndarray] = {}
     if cus.targeting is not None:
         exp = np.flatnonzero(flow == "export")
+        capacity = [export_capacity_per_day(cus.targeting, scanners, cus.scans_per_hour, exams)
+                    for _, scanners, exams in pools]
         outcome = target_exports(
             cus.targeting, values(c["commodity"])[exp], values(c["destination"])[exp],
             c["reefer"].to_numpy()[exp], t_gate[exp], c["container_id"].to_numpy()[exp],
-            streams("declarations"), streams("contraband"), streams("targeting"))
+            streams("declarations"), streams("contraband"), streams("targeting"),
+            pool=pool[exp], capacity_per_day=capacity)
         channel[exp] = outcome.channel
         for name, col in (("contraband_kg", outcome.contraband_kg), ("risk", outcome.risk)):
             extra[name] = np.zeros(n) if name == "contraband_kg" else np.full(n, np.nan)
@@ -106,10 +113,6 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
     request[flow == "export"] = t_gate[flow == "export"]
     release = request.copy()
     inspect_start = np.full(n, np.nan)
-    # one scanner queue and one exam queue per inspection pool (ports without their own share the home port's)
-    terminal = c["terminal"].cat.codes.to_numpy()
-    pools = scenario.inspection_pools()
-    pool = np.array([pools.index(scenario.inspection_pool(t)) for t in scenario.terminals])[terminal]
     exam_h = np.full(n, np.nan)
     exam_h[channel == 3] = cus.exam_h.sample(rng, int((channel == 3).sum()))
     for j, (_, scanners, exams_per_day) in enumerate(pools):
