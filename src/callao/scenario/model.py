@@ -175,8 +175,11 @@ class Closures(Section):
 
 
 class Dwell(Section):
-    """Yard dwell, days, by flow: import and empty_in from discharge to the truck's pick-up
-    wish; export and empty_out from gate-in to loading; transship is the minimum connection."""
+    """The shippers' and consignees' behaviour, days, by flow (the yard dwell is an outcome):
+    import: the consignee's pick-up delay after customs release; empty_in: pick-up delay after
+    discharge; export and empty_out: delivery by truck before the ship's arrival (no later than
+    the cut-off, so anchorage waits and closures add to the dwell); transship: the minimum
+    connection."""
 
     import_: Distribution = Field(alias="import")
     export: Distribution

@@ -65,19 +65,23 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
     by_truck_out = np.isin(flow, ["import", "empty_in"])
     by_truck_in = np.isin(flow, ["export", "empty_out"])
 
-    # Dwell wishes (hours): imports from discharge, exports before loading.
+    # The shippers' and consignees' behaviour (hours): import pick-up delay after customs release,
+    # empty pick-up delay after discharge, export and empty delivery before the ship's arrival.
     rng = streams("yard")
     wish = np.full(n, np.nan)
     for f in ("import", "empty_in", "export", "empty_out"):
         sel = flow == f
         wish[sel] = dwell.for_flow(f).sample(rng, int(sel.sum())) * 24.0
 
-    # Export trucks arrive at the gate before loading, at an hour from the profile.
+    # Export trucks come before the ship arrives (they book against its arrival, not its
+    # loading), at an hour from the profile, and no later than the cut-off: anchorage waits and
+    # closures lengthen the export dwell.
     rng = streams("gate", "arrivals")
     t_gate = np.full(n, np.nan)
     cutoff = t_load[by_truck_in] - EXPORT_CUTOFF_H
+    ship_arrival = vessels["t_arrival"].to_numpy()[c["vessel_out"].to_numpy()[by_truck_in]]
     t_gate[by_truck_in] = snap_to_profile(
-        np.minimum(t_load[by_truck_in] - wish[by_truck_in], cutoff), gate.hourly_profile, rng,
+        np.minimum(ship_arrival - wish[by_truck_in], cutoff), gate.hourly_profile, rng,
         not_after=cutoff)
 
     # Customs: requests, then the scanner and exam queues shared by imports and exports.
@@ -126,9 +130,10 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
         inspect_start[exam] = request[exam] + wait
         release[exam] = inspect_start[exam] + exam_h[exam]
 
-    # Import trucks come when the box is released and the consignee wants it.
+    # Import trucks come the consignee's pick-up delay after customs release (empties: after
+    # discharge): a slow customs stage or an inspection lengthens the import dwell.
     rng = streams("gate", "pickups")
-    ready = np.where(imp, np.fmax(release, t_dis + wish), t_dis + wish)[by_truck_out]
+    ready = np.where(imp, release, t_dis)[by_truck_out] + wish[by_truck_out]
     t_gate[by_truck_out] = snap_to_profile(ready, gate.hourly_profile, rng, not_before=ready)
 
     # Each terminal's gate: every truck, both directions, one FIFO queue over the pooled lanes.
