@@ -176,10 +176,29 @@ def _container_kpis(r) -> dict[str, float]:
     gated = (c["t_gate"].to_numpy() >= 0) & (c["t_gate"].to_numpy() < H)
     k["gate_wait_mean_h"] = _mean(c["gate_wait_h"].to_numpy()[gated])
     k["gate_wait_p95_h"] = _pct(c["gate_wait_h"].to_numpy()[gated], 95)
+    if "dual_cycle" in c.columns:
+        k.update(_truck_visit_kpis(sc, c, gated, H))
     out_truck = np.isin(flow, ["import", "empty_in"]) & left
     k["corridor_time_mean_h"] = _mean((c["t_lima"] - c["t_yard_out"]).to_numpy()[out_truck])
     return k
 
+
+
+def _truck_visit_kpis(sc, c: pd.DataFrame, gated: np.ndarray, H: float) -> dict[str, float]:
+    """Truck visits (a dual cycle brings one box and takes one: one visit), their waits, and the
+    queue at the gates against the staging area (antepuerto): trucks beyond it wait on the road."""
+    visit = gated & ~c["dual_cycle"].to_numpy()
+    arrive = c["t_gate"].to_numpy()[visit]
+    start = arrive + c["gate_wait_h"].to_numpy()[visit]
+    queue = hourly_mean(arrive, start, np.ones(arrive.size), int(np.ceil(H)))
+    road = np.maximum(queue - sc.gate.staging_trucks, 0.0)
+    return {
+        "gate_truck_visits_per_day_mean": float(visit.sum() / (H / 24.0)),
+        "gate_dual_cycle_share": float(c["dual_cycle"].to_numpy()[gated].sum() / max(int(visit.sum()), 1)),
+        "gate_wait_max_h": float((start - arrive).max()) if arrive.size else 0.0,
+        "gate_queue_peak_trucks": float(queue.max()) if queue.size else 0.0,
+        "gate_road_queue_hours": float((road > 0.5).sum()),
+    }
 
 
 def _targeting_kpis(c: pd.DataFrame, flow: np.ndarray, ch: np.ndarray) -> dict[str, float]:

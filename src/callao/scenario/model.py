@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from callao.scenario.distributions import Constant, Distribution
+from callao.scenario.distributions import Constant, Distribution, Exponential
 
 FLOWS = ("import", "export", "empty_in", "empty_out", "transship")
 """Container flows. ``empty_in`` is discharged and leaves by truck; ``empty_out`` arrives by truck
@@ -318,9 +318,26 @@ class Customs(Section):
 
 
 class Gate(Section):
-    """Truck gates (lanes are per terminal) and the corridor to Lima."""
+    """Truck gates (lanes are per terminal, ``Terminal.gate_lanes``; each terminal's gate is one
+    FIFO queue over its lanes) and the corridor to Lima. A truck visit brings one box (in),
+    takes one (out) or does both (a dual cycle); each kind has its service-time distribution
+    (default: exponential with mean ``service_min``, 1.5 × that for a dual cycle)."""
 
     service_min: float = Field(gt=0, description="mean gate transaction per truck, minutes")
+    service_in_min: Distribution | None = Field(
+        None, description="gate transaction of a truck bringing one box, minutes")
+    service_out_min: Distribution | None = Field(
+        None, description="gate transaction of a truck taking one box, minutes")
+    service_dual_min: Distribution | None = Field(
+        None, description="gate transaction of a dual-cycle truck (drops one box, takes one), minutes")
+    dual_cycle_share: float = Field(
+        0.0, ge=0, le=1, description="share of trucks bringing a box that try to take one back out")
+    dual_cycle_window_h: float = Field(
+        3.0, ge=0, description="a dual cycle takes a box whose owner wanted it within this many hours")
+    appointment_share: float = Field(
+        0.0, ge=0, le=1, description="share of trucks with an appointment (slots spread evenly over the day)")
+    staging_trucks: int = Field(
+        0, ge=0, description="trucks the staging area (antepuerto) holds; a longer gate queue waits on the road")
     hourly_profile: list[float] = Field(
         default=[1.0] * 24, min_length=24, max_length=24,
         description="relative truck arrivals by hour of day (0-23)",
@@ -337,6 +354,13 @@ class Gate(Section):
         if any(x < 0 for x in v) or sum(v) <= 0:
             raise ValueError("hourly_profile needs 24 non-negative weights, not all zero")
         return v
+
+    def service(self, kind: Literal["in", "out", "dual"]) -> Distribution:
+        """Service-time distribution (minutes) of a truck visit of this kind."""
+        own = {"in": self.service_in_min, "out": self.service_out_min, "dual": self.service_dual_min}[kind]
+        if own is not None:
+            return own
+        return Exponential(dist="exponential", mean=self.service_min * (1.5 if kind == "dual" else 1.0))
 
 
 class PortCustoms(Section):
