@@ -36,6 +36,9 @@ class Simulation(Section):
 
     years: float = Field(1.0, gt=0, le=1000, description="simulated horizon, years of 8,760 h")
     warmup_days: float = Field(0.0, ge=0, description="days excluded from waiting-time KPIs")
+    spin_up_days: float = Field(
+        0.0, ge=0, le=3650, description="days simulated before hour 0 (at negative times) so the horizon "
+                                        "starts in steady state (yard stock, queues); excluded from every KPI")
     start_utc: datetime = Field(
         datetime(2024, 1, 1, tzinfo=timezone.utc),
         description="the calendar time (UTC) of simulated hour 0; maps run hours to timestamps "
