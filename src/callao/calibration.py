@@ -39,6 +39,8 @@ CALLAO_TARGETS: tuple[Target, ...] = (
            "R5b (old 700 m layout; the 2024 1,050 m quay is not published)", firm=False),
     Target("Trucks at the terminals a day (in and out)", "gate_truck_visits_per_day_mean", 3000, "trucks/day",
            "R32 (~3,000: truck visits, a dual cycle counting once)", tolerance=0.15),
+    Target("Cocaine seized at Callao a year (5-15 t)", "seized_kg", 10_000, "kg",
+           "R63, R65 (>8 t in 2021; 10.3 t in one Nov 2024 operation)", tolerance=0.5),
 )
 
 
