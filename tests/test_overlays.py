@@ -91,7 +91,9 @@ def test_chancay_inspects_with_its_own_customs_pool():
         exam = c[c["customs_channel"] == "red"]
         waits[name] = (exam["t_inspection_start"] - exam["t_customs_request"]).groupby(
             exam["terminal"].astype(str) == "chancay").mean()
-    assert waits["jammed"][True] == pytest.approx(waits["base"][True])  # Chancay: untouched
+    # Chancay: its pool untouched (the national risk model, trained on both ports' outcomes, picks
+    # other Chancay boxes for the same number of exams, so the wait moves a little)
+    assert waits["jammed"][True] == pytest.approx(waits["base"][True], rel=0.05)
     assert waits["jammed"][False] > waits["base"][False] + 10.0  # Callao: exams queue for hours
     assert base.inspection_pool(base.terminal("chancay")) == ("chancay", 1, 30.0)
     assert base.inspection_pool(base.terminal("dpworld")) == ("callao", 3, 180.0)

@@ -11,8 +11,11 @@ YEARS = 150 / 365
 
 
 def run(policy: str, seed: int = 3, **targeting):
+    """A short run; the learning mechanism is tested at 0.4% loaded boxes (enough loads in 150
+    days to learn from; the bundled year ships fewer, calibrated to the seizures on record)."""
     sc = load_scenario("callao", simulation={"years": YEARS},
-                       customs={"targeting": {"policy": policy, "retrain_days": 20, **targeting}})
+                       customs={"targeting": {"policy": policy, "retrain_days": 20,
+                                              "contraband_share": 0.004, **targeting}})
     return callao.simulate(sc, seed=seed)
 
 
@@ -36,17 +39,24 @@ def front_detection(result) -> float:
 
 
 @pytest.mark.slow
-def test_inspections_never_exceed_the_daily_capacity(learned):
+def test_inspections_spend_the_daily_capacity(learned):
+    """Each day the unit picks what its share of the scanners and exam teams processes."""
+    from callao.sim.inspection import export_capacity_per_day
+
     c = learned.containers
-    tg = learned.scenario.customs.targeting
+    sc = learned.scenario
+    scans_cap, exams_cap = export_capacity_per_day(sc.customs.targeting, sc.customs.scanners,
+                                                   sc.customs.scans_per_hour, sc.customs.exams_per_day)
     e = c[c["flow"] == "export"].assign(day=lambda d: (d["t_customs_request"] // 24).astype(int))
     per_day = e.groupby("day").agg(n=("flow", "size"),
                                    scans=("customs_channel", lambda s: (s == "orange").sum()),
                                    exams=("customs_channel", lambda s: (s == "red").sum()))
-    assert (per_day["exams"] <= np.ceil(tg.exam_rate * per_day["n"])).all()
-    assert (per_day["scans"] + per_day["exams"] <= np.ceil(tg.exam_rate * per_day["n"]) + np.ceil(tg.scan_rate * per_day["n"])).all()
-    total = (per_day["scans"] + per_day["exams"]).sum()
-    assert total == pytest.approx((tg.scan_rate + tg.exam_rate) * per_day["n"].sum(), rel=0.05)
+    assert (per_day["exams"] <= np.ceil(exams_cap)).all()
+    assert (per_day["scans"] <= np.ceil(scans_cap)).all()
+    full = per_day[per_day["n"] > 3 * (scans_cap + exams_cap)]  # not the sparse days before the first ships
+    assert len(full) > 0.8 * len(per_day)
+    assert full["scans"].mean() == pytest.approx(scans_cap, rel=0.03)
+    assert full["exams"].mean() == pytest.approx(exams_cap, rel=0.03)
     # only inspected boxes can be found, and a found box carried cocaine
     assert not (e["found"] & ~e["customs_channel"].isin(["orange", "red"])).any()
     assert (e.loc[e["found"], "contraband_kg"] > 0).all()

@@ -168,6 +168,12 @@ PLANNING_OCCUPANCY = 0.80
 Sur is reported as congested); quay capacity KPIs scale the run's throughput to it."""
 
 
+def _within(t: pd.Series, H: float) -> np.ndarray:
+    """Times in the horizon [0, H] (a spin-up lies before 0)."""
+    t = t.to_numpy()
+    return (t >= 0) & (t <= H)
+
+
 def _mean(x) -> float:
     x = np.asarray(x, float)
     x = x[np.isfinite(x)]
@@ -181,12 +187,13 @@ def _pct(x, q: float) -> float:
 
 
 def compute_kpis(r: Results) -> dict[str, float]:
-    """All KPIs of a :class:`~callao.results.Results`. Waiting-time KPIs exclude calls arriving in
-    the warm-up; counts and throughput cover the whole horizon."""
+    """All KPIs of a :class:`~callao.results.Results`, over the horizon [0, H) (a spin-up before
+    hour 0 counts nowhere). Waiting-time KPIs exclude calls arriving in the warm-up; counts and
+    throughput cover the whole horizon."""
     sc, v, H = r.scenario, r.vessels, r.horizon_h
     warm = sc.simulation.warmup_days * 24.0
     k: dict[str, float] = {}
-    arrived = v["t_arrival"] < H
+    arrived = (v["t_arrival"] >= 0) & (v["t_arrival"] < H)
     measured = arrived & (v["t_arrival"] >= warm)
     k["vessel_calls_total"] = int(arrived.sum())
     for t in sc.terminals:
@@ -208,13 +215,13 @@ def compute_kpis(r: Results) -> dict[str, float]:
     k.update(_crane_kpis(r, arrived))
     home = v["port"] == sc.home_port
     k["civil_military_encounters"] = int(v.loc[arrived & home, "naval_encounters"].sum())
-    k["naval_movements"] = int(((r.naval["start_h"] < H) & (r.naval["port"] == sc.home_port)).sum())
+    k["naval_movements"] = int(((r.naval["start_h"] >= 0) & (r.naval["start_h"] < H) & (r.naval["port"] == sc.home_port)).sum())
     k["naval_delay_h_total"] = float(v.loc[arrived & home, "naval_delay_h"].sum())
     for port in sc.port_names:
         cl = r.closures[r.closures["port"] == port]
         suffix = "" if port == sc.home_port else f"_{port}"
-        k[f"closure_events{suffix}"] = int((cl["start_h"] < H).sum())
-        k[f"closure_hours{suffix}"] = float((np.minimum(cl["end_h"], H) - cl["start_h"]).clip(lower=0).sum())
+        k[f"closure_events{suffix}"] = int(((cl["start_h"] < H) & (cl["end_h"] > 0)).sum())
+        k[f"closure_hours{suffix}"] = float((np.minimum(cl["end_h"], H) - np.maximum(cl["start_h"], 0)).clip(lower=0).sum())
         k[f"closure_days_per_year{suffix}"] = k[f"closure_hours{suffix}"] / 24.0 / (H / 8760.0)
     k["closure_delay_h_total"] = float(v.loc[arrived, "closure_delay_h"].sum())
     k.update(_backlog(r))
@@ -259,7 +266,7 @@ def _backlog(r: Results) -> dict[str, float]:
     k = {"anchorage_queue_mean_vessels": float(queue.mean()),
          "anchorage_queue_peak_vessels": float(queue.max()) if n else 0.0}
     recovery = 0.0
-    cl = r.closures[(r.closures["port"] == sc.home_port) & (r.closures["end_h"] < H)]
+    cl = r.closures[(r.closures["port"] == sc.home_port) & (r.closures["end_h"] < H) & (r.closures["start_h"] >= 0)]
     for start, end in zip(cl["start_h"], cl["end_h"]):
         before = queue[max(int(start) - 30 * 24, 0):int(start)]
         normal = float(np.median(before)) if before.size else 0.0
@@ -274,10 +281,10 @@ def _container_kpis(r: Results) -> dict[str, float]:
     sc, c, H = r.scenario, r.containers, r.horizon_h
     k: dict[str, float] = {}
     teu = c["teu"].to_numpy(float)
-    discharged = c["t_discharge"].to_numpy() <= H
-    loaded = c["t_load"].to_numpy() <= H
+    discharged = _within(c["t_discharge"], H)
+    loaded = _within(c["t_load"], H)
     term = values(c["terminal"])
-    k["containers_total"] = int(len(c))
+    k["containers_total"] = int((discharged | loaded).sum())
     k["moves_total"] = int(discharged.sum() + loaded.sum())
     k["teu_total"] = float(teu[discharged].sum() + teu[loaded].sum())
     for t in sc.terminals:
@@ -303,7 +310,7 @@ def _container_kpis(r: Results) -> dict[str, float]:
             sel = port == p
             k[f"teu_port_{p}"] = float(teu[discharged & sel].sum() + teu[loaded & sel].sum())
     flow = values(c["flow"])
-    left = c["t_yard_out"].to_numpy() <= H
+    left = _within(c["t_yard_out"], H)
     dwell_d = (c["t_yard_out"] - c["t_yard_in"]).to_numpy() / 24.0
     for f in FLOWS:
         k[f"yard_dwell_{f}_mean_d"] = _mean(dwell_d[left & (flow == f)])
@@ -312,11 +319,11 @@ def _container_kpis(r: Results) -> dict[str, float]:
         k[f"yard_occupancy_mean_teu_{t.name}"] = float(yard[t.name].mean())
         k[f"yard_occupancy_peak_teu_{t.name}"] = float(yard[t.name].max())
         k[f"yard_utilisation_{t.name}"] = float(yard[t.name].mean() / t.yard_capacity_teu)
-    imp = (flow == "import") & (c["t_customs_release"].to_numpy() <= H)
+    imp = (flow == "import") & _within(c["t_customs_release"], H)
     arrival = r.vessels["t_berth"].to_numpy()[c["vessel_in"].to_numpy()[imp]]
     k["customs_release_mean_h"] = _mean(c["t_customs_release"].to_numpy()[imp] - arrival)
     ch = values(c["customs_channel"])
-    done = c["t_customs_release"].to_numpy() <= H
+    done = _within(c["t_customs_release"], H)
     for name, label in (("orange", "scans"), ("red", "exams")):
         sel = (ch == name) & done
         k[f"customs_{label}"] = int(sel.sum())
@@ -331,24 +338,43 @@ def _container_kpis(r: Results) -> dict[str, float]:
     insp = np.isin(ch, ["orange", "red"]) & done
     k["customs_added_dwell_mean_h"] = _mean((c["t_customs_release"] - c["t_customs_request"]).to_numpy()[insp])
     if "contraband_kg" in c.columns:
-        k.update(_targeting_kpis(c, flow, ch))
-    k["exports_customs_late"] = int(c["customs_late"].sum())
-    k["exports_late_gate"] = int(c["late_gate"].sum())
+        k.update(_targeting_kpis(c, flow, ch, _within(c["t_customs_request"], H)))
+    k["exports_customs_late"] = int((c["customs_late"].to_numpy() & loaded).sum())
+    k["exports_late_gate"] = int((c["late_gate"].to_numpy() & loaded).sum())
     trucks = r.gate_trucks
     k["gate_trucks_per_day_mean"] = float(trucks.sum() / (H / 24.0))
     k["gate_trucks_peak_hour"] = int(trucks.max()) if len(trucks) else 0
     gated = (c["t_gate"].to_numpy() >= 0) & (c["t_gate"].to_numpy() < H)
     k["gate_wait_mean_h"] = _mean(c["gate_wait_h"].to_numpy()[gated])
     k["gate_wait_p95_h"] = _pct(c["gate_wait_h"].to_numpy()[gated], 95)
+    if "dual_cycle" in c.columns:
+        k.update(_truck_visit_kpis(sc, c, gated, H))
     out_truck = np.isin(flow, ["import", "empty_in"]) & left
     k["corridor_time_mean_h"] = _mean((c["t_lima"] - c["t_yard_out"]).to_numpy()[out_truck])
     return k
 
 
 
-def _targeting_kpis(c: pd.DataFrame, flow: np.ndarray, ch: np.ndarray) -> dict[str, float]:
-    """Security KPIs of export targeting (export boxes that entered the yard within the horizon)."""
-    exp = flow == "export"
+def _truck_visit_kpis(sc, c: pd.DataFrame, gated: np.ndarray, H: float) -> dict[str, float]:
+    """Truck visits (a dual cycle brings one box and takes one: one visit), their waits, and the
+    queue at the gates against the staging area (antepuerto): trucks beyond it wait on the road."""
+    visit = gated & ~c["dual_cycle"].to_numpy()
+    arrive = c["t_gate"].to_numpy()[visit]
+    start = arrive + c["gate_wait_h"].to_numpy()[visit]
+    queue = hourly_mean(arrive, start, np.ones(arrive.size), int(np.ceil(H)))
+    road = np.maximum(queue - sc.gate.staging_trucks, 0.0)
+    return {
+        "gate_truck_visits_per_day_mean": float(visit.sum() / (H / 24.0)),
+        "gate_dual_cycle_share": float(c["dual_cycle"].to_numpy()[gated].sum() / max(int(visit.sum()), 1)),
+        "gate_wait_max_h": float((start - arrive).max()) if arrive.size else 0.0,
+        "gate_queue_peak_trucks": float(queue.max()) if queue.size else 0.0,
+        "gate_road_queue_hours": float((road > 0.5).sum()),
+    }
+
+
+def _targeting_kpis(c: pd.DataFrame, flow: np.ndarray, ch: np.ndarray, requested: np.ndarray) -> dict[str, float]:
+    """Security KPIs of export targeting (export boxes declared within the horizon)."""
+    exp = (flow == "export") & requested
     kg = c["contraband_kg"].to_numpy()
     loaded = exp & (kg > 0)
     found = c["found"].to_numpy() & exp

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from callao.scenario.distributions import Constant, Distribution
+from callao.scenario.distributions import Constant, Distribution, Exponential
 
 FLOWS = ("import", "export", "empty_in", "empty_out", "transship")
 """Container flows. ``empty_in`` is discharged and leaves by truck; ``empty_out`` arrives by truck
@@ -43,6 +43,9 @@ class Simulation(Section):
 
     years: float = Field(1.0, gt=0, le=1000, description="simulated horizon, years of 8,760 h")
     warmup_days: float = Field(0.0, ge=0, description="days excluded from waiting-time KPIs")
+    spin_up_days: float = Field(
+        0.0, ge=0, le=3650, description="days simulated before hour 0 (at negative times) so the horizon "
+                                        "starts in steady state (yard stock, queues); excluded from every KPI")
     start_utc: datetime = Field(
         datetime(2024, 1, 1, tzinfo=timezone.utc),
         description="the calendar time (UTC) of simulated hour 0; maps run hours to timestamps "
@@ -249,8 +252,11 @@ class Closures(Section):
 
 
 class Dwell(Section):
-    """Yard dwell, days, by flow: import and empty_in from discharge to the truck's pick-up
-    wish; export and empty_out from gate-in to loading; transship is the minimum connection."""
+    """The shippers' and consignees' behaviour, days, by flow (the yard dwell is an outcome):
+    import: the consignee's pick-up delay after customs release; empty_in: pick-up delay after
+    discharge; export and empty_out: delivery by truck before the ship's arrival (no later than
+    the cut-off, so anchorage waits and closures add to the dwell); transship: the minimum
+    connection."""
 
     import_: Distribution = Field(alias="import")
     export: Distribution
@@ -333,8 +339,11 @@ class Channels(Section):
 class Targeting(Section):
     """Risk targeting of export containers (cocaine in legitimate exports), day by day.
 
-    Every export box gets a declaration; a share carries cocaine (kg). Each day customs inspects
-    ``scan_rate`` (scanner) and ``exam_rate`` (physical exam) of the day's export boxes, chosen by
+    Every export box gets a declaration; a share carries cocaine (kg). Each day the port control
+    unit inspects as many export boxes as its share of the day's inspection capacity processes:
+    ``scanner_share`` of the pool's scanner-hours (``scanners`` × 24 h × ``scans_per_hour``) and
+    ``exam_share`` of its exam teams' ``exams_per_day`` (the rest serves the import channels), so
+    more scanners or exam teams mean more boxes inspected; the boxes are chosen by
     ``policy``: ``random``; ``profile`` (a fixed rule on commodity and destination);
     ``model`` (the learned risk model, top of the ranking) or ``model_explore`` (the same with
     ``exploration_share`` of the picks spent at random so the model keeps learning). Found loads
@@ -343,8 +352,10 @@ class Targeting(Section):
     exporter types (``adaptiveness`` 0..1)."""
 
     policy: Literal["random", "profile", "model", "model_explore"] = "model_explore"
-    scan_rate: float = Field(0.04, ge=0, le=1, description="share of export boxes scanned")
-    exam_rate: float = Field(0.03, ge=0, le=1, description="share of export boxes physically examined")
+    scanner_share: float = Field(
+        0.16, ge=0, le=1, description="share of the pool's scanner capacity spent on export targeting")
+    exam_share: float = Field(
+        0.25, ge=0, le=1, description="share of the pool's exam-team capacity spent on export targeting")
     exploration_share: float = Field(0.1, ge=0, le=1)
     retrain_days: int = Field(30, ge=1)
     history_days: int = Field(120, ge=7)
@@ -357,11 +368,6 @@ class Targeting(Section):
     adaptiveness: float = Field(0.5, ge=0, le=1)
     adapt_days: int = Field(30, ge=1)
 
-    @model_validator(mode="after")
-    def _rates(self):
-        if self.scan_rate + self.exam_rate > 1:
-            raise ValueError(f"scan_rate + exam_rate must be <= 1, got {self.scan_rate + self.exam_rate}")
-        return self
 
 
 class Customs(Section):
@@ -389,9 +395,26 @@ class Customs(Section):
 
 
 class Gate(Section):
-    """Truck gates (lanes are per terminal) and the corridor to Lima."""
+    """Truck gates (lanes are per terminal, ``Terminal.gate_lanes``; each terminal's gate is one
+    FIFO queue over its lanes) and the corridor to Lima. A truck visit brings one box (in),
+    takes one (out) or does both (a dual cycle); each kind has its service-time distribution
+    (default: exponential with mean ``service_min``, 1.5 × that for a dual cycle)."""
 
     service_min: float = Field(gt=0, description="mean gate transaction per truck, minutes")
+    service_in_min: Distribution | None = Field(
+        None, description="gate transaction of a truck bringing one box, minutes")
+    service_out_min: Distribution | None = Field(
+        None, description="gate transaction of a truck taking one box, minutes")
+    service_dual_min: Distribution | None = Field(
+        None, description="gate transaction of a dual-cycle truck (drops one box, takes one), minutes")
+    dual_cycle_share: float = Field(
+        0.0, ge=0, le=1, description="share of trucks bringing a box that try to take one back out")
+    dual_cycle_window_h: float = Field(
+        3.0, ge=0, description="a dual cycle takes a box whose owner wanted it within this many hours")
+    appointment_share: float = Field(
+        0.0, ge=0, le=1, description="share of trucks with an appointment (slots spread evenly over the day)")
+    staging_trucks: int = Field(
+        0, ge=0, description="trucks the staging area (antepuerto) holds; a longer gate queue waits on the road")
     hourly_profile: list[float] = Field(
         default=[1.0] * 24, min_length=24, max_length=24,
         description="relative truck arrivals by hour of day (0-23)",
@@ -408,6 +431,13 @@ class Gate(Section):
         if any(x < 0 for x in v) or sum(v) <= 0:
             raise ValueError("hourly_profile needs 24 non-negative weights, not all zero")
         return v
+
+    def service(self, kind: Literal["in", "out", "dual"]) -> Distribution:
+        """Service-time distribution (minutes) of a truck visit of this kind."""
+        own = {"in": self.service_in_min, "out": self.service_out_min, "dual": self.service_dual_min}[kind]
+        if own is not None:
+            return own
+        return Exponential(dist="exponential", mean=self.service_min * (1.5 if kind == "dual" else 1.0))
 
 
 class PortCustoms(Section):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,7 @@ def simulate(scenario: Scenario | str | Path = "callao", seed: int | np.random.S
         sc = replay_window(sc, arrivals)
     report = progress or (lambda f, s: None)
     streams = Streams(seed)
+    requested, sc = sc, _with_spin_up(sc)
     horizon = sc.horizon_h
     calls = vessel_calls(sc, streams) if arrivals is None else observed_calls(sc, arrivals, streams, handling)
     closure_windows = closures(sc, streams, horizon + DRAIN_MARGIN_H)
@@ -61,6 +63,36 @@ def simulate(scenario: Scenario | str | Path = "callao", seed: int | np.random.S
         entered = containers["t_yard_in"].to_numpy() <= horizon
         containers = containers.loc[entered].reset_index(drop=True)
         containers["container_id"] = np.arange(len(containers), dtype=np.int64)
+    if sc is not requested:  # the spin-up happened before hour 0
+        shift = requested.simulation.spin_up_days * 24.0
+        vessels, containers, closure_windows, naval = (
+            _shifted(df, shift) for df in (vessels, containers, closure_windows, naval))
     report(1.0, "done")
-    return Results(scenario=sc, seed=seed if isinstance(seed, int) else int(seed.entropy),
+    return Results(scenario=requested, seed=seed if isinstance(seed, int) else int(seed.entropy),
                    vessels=vessels, containers=containers, closures=closure_windows, naval=naval)
+
+
+def _with_spin_up(sc: Scenario) -> Scenario:
+    """The scenario to run: with ``spin_up_days``, that many days longer and starting that much
+    earlier, fixed events moved with it (its times are shifted back afterwards, so the spin-up
+    lies before hour 0)."""
+    days = sc.simulation.spin_up_days
+    if days <= 0:
+        return sc
+    sim = sc.simulation
+    data = merge(sc.model_dump(by_alias=True), {"simulation": {
+        "years": sim.years + days / 365.0, "spin_up_days": 0.0,
+        "start_utc": sim.start_utc - timedelta(days=days)}})
+    # events fixed in horizon hours keep their place in the horizon
+    for closures in [data["closures"], *(p["closures"] for p in data.get("ports", []))]:
+        for event in closures.get("fixed", []):
+            event["start_h"] += days * 24.0
+    return validate(data, sc.name)
+
+
+def _shifted(df: pd.DataFrame | None, hours: float) -> pd.DataFrame | None:
+    """``df`` with every time column (``t_*``, ``start_h``, ``end_h``) moved ``hours`` earlier."""
+    if df is None:
+        return None
+    cols = [c for c in df.columns if c.startswith("t_") or c in ("start_h", "end_h")]
+    return df.assign(**{c: df[c] - hours for c in cols})

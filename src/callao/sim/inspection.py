@@ -126,6 +126,14 @@ def _initial_state() -> SmugglerState:
     return state
 
 
+def export_capacity_per_day(tg: Targeting, scanners: int, scans_per_hour: float,
+                            exams_per_day: float) -> tuple[float, float]:
+    """(scans, exams) a day for export targeting in one inspection pool: the unit's share of the
+    pool's scanner capacity (scanner-hours a day / scan time = scanners × 24 × scans_per_hour)
+    and of its exam teams' exams a day."""
+    return tg.scanner_share * scanners * 24.0 * scans_per_hour, tg.exam_share * exams_per_day
+
+
 def _count(rate: float, n: int, rng: np.random.Generator) -> int:
     """Inspections for a batch of ``n``: ``rate × n`` with stochastic rounding (unbiased)."""
     x = rate * n
@@ -235,17 +243,27 @@ than uniform: with ~0.4% loaded boxes, uniform exploration almost never finds a 
 def target_exports(tg: Targeting, commodity: np.ndarray, destination: np.ndarray, reefer: np.ndarray,
                    t_request_h: np.ndarray, container_id: np.ndarray,
                    rng_decl: np.random.Generator, rng_cocaine: np.random.Generator,
-                   rng_select: np.random.Generator) -> TargetingOutcome:
+                   rng_select: np.random.Generator, pool: np.ndarray | None = None,
+                   capacity_per_day: list[tuple[float, float]] | None = None) -> TargetingOutcome:
     """Run the day-by-day targeting loop over export boxes requesting inspection at ``t_request_h``.
 
     Each day: the features of the day's boxes (outcomes up to yesterday), the risk score (the
     profile rule until the first model, after ``warmup_days``), the selection under the day's
     capacity (``model_explore``: ``exploration_share`` of the picks weighted by the model's
     uncertainty), the outcomes (labels of the inspected boxes). Cocaine is drawn once per
-    adaptation period, with the smugglers' state of that period."""
+    adaptation period, with the smugglers' state of that period.
+
+    Capacity: ``capacity_per_day[j]`` = (scans, exams) a day the port control unit can spend on
+    the exports of inspection pool ``pool == j`` (what its share of the pool's scanner-hours and
+    exam teams processes, see :func:`export_capacity_per_day`); fractional counts are rounded
+    stochastically each day. By default one pool with 4% scans and 3% exams of ~1,450 exports a
+    day."""
     n = commodity.size
+    pool = np.zeros(n, np.int64) if pool is None else np.asarray(pool, np.int64)
+    capacity_per_day = capacity_per_day or [(58.0, 44.0)]
     day = np.floor(t_request_h / 24.0).astype(np.int64)
     order = np.argsort(day, kind="stable")
+    pool = pool[order]
     decl = declare_exports(commodity[order], destination[order], reefer[order], day[order],
                            container_id[order], tg.front_box_share, rng_decl)
     d = decl["day"].to_numpy()
@@ -296,14 +314,18 @@ def target_exports(tg: Targeting, commodity: np.ndarray, destination: np.ndarray
         else:
             score = booster.predict(f)
         risk[rows] = score
-        k_exam = _count(tg.exam_rate, hi - lo, rng_select)
-        k = min(k_exam + _count(tg.scan_rate, hi - lo, rng_select), hi - lo)
         explore = tg.exploration_share if tg.policy == "model_explore" and booster is not None else 0.0
-        picked = np.flatnonzero(select_for_inspection(score, k, rng_select, explore, EXPLORE_MODE))
-        picked = picked[np.argsort(-score[picked], kind="stable")]
         ch = channel[rows]
-        ch[picked[:k_exam]] = 3
-        ch[picked[k_exam:]] = 2
+        for j, (scans, exams) in enumerate(capacity_per_day):
+            mine = np.flatnonzero(pool[rows] == j)
+            k_exam = min(_count(exams, 1, rng_select), mine.size)
+            k = min(k_exam + _count(scans, 1, rng_select), mine.size)
+            if k == 0:
+                continue
+            picked = mine[select_for_inspection(score[mine], k, rng_select, explore, EXPLORE_MODE)]
+            picked = picked[np.argsort(-score[picked], kind="stable")]
+            ch[picked[:k_exam]] = 3
+            ch[picked[k_exam:]] = 2
         p_find = np.where(ch == 3, tg.exam_detection, np.where(ch == 2, tg.scan_detection, 0.0))
         hit = (kg[rows] > 0) & (rng_select.random(hi - lo) < p_find)
         found[rows] = hit

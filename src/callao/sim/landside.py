@@ -1,8 +1,9 @@
-"""Yard, customs, gate and corridor: pure, vectorised stages from quay times to Lima and back.
+"""Landside: the stages from quay times to Lima and back, in data-path order (acyclic):
 
-Order of the data path (acyclic): export trucks' gate arrival (from loading time − dwell) →
-customs requests (imports at discharge + paperwork, exports at the gate) → scanner and exam
-queues → import release → import pick-up wish → all trucks through the gate queue → yard in/out.
+behaviour draws (pick-up delays, delivery before the ship) → export trucks' gate arrival →
+customs (:mod:`callao.sim.customs`: channels, targeting, scanner and exam queues, release) →
+import pick-ups after release → the gate (:mod:`callao.sim.gate`: dual cycles, lanes) → yard in
+and out → corridor (:mod:`callao.sim.corridor`). Each stage is pure and vectorised.
 """
 
 from __future__ import annotations
@@ -11,150 +12,71 @@ import numpy as np
 import pandas as pd
 
 from callao.scenario import Scenario
-from callao.scenario.model import Channels
 from callao.tables import values
-from callao.sim.inspection import target_exports
-from callao.sim.queues import fifo_wait
+from callao.sim.corridor import corridor_times
+from callao.sim.customs import CHANNELS, run_customs
+from callao.sim.gate import run_gate, truck_arrivals
 from callao.sim.streams import Streams
 
-CHANNELS = ("none", "green", "orange", "red")
 EXPORT_CUTOFF_H = 2.0
 """Latest a truck may bring an export box before its loading time, hours."""
 
 
-def snap_to_profile(t: np.ndarray, profile: list[float], rng: np.random.Generator,
-                    not_before: np.ndarray | None = None, not_after: np.ndarray | None = None) -> np.ndarray:
-    """Move each time to a random hour of the same day, drawn from the hour-of-day ``profile``,
-    then a day later (``not_before``) or earlier (``not_after``) if that breaks the bound."""
-    p = np.asarray(profile, float)
-    hour = rng.choice(24, size=t.size, p=p / p.sum())
-    out = np.floor(t / 24.0) * 24.0 + hour + rng.random(t.size)
-    if not_before is not None:
-        out = np.where(out < not_before, out + 24.0, out)
-        out = np.maximum(out, not_before)
-    if not_after is not None:
-        out = np.where(out > not_after, out - 24.0, out)
-        out = np.minimum(out, not_after)
-    return out
-
-
-def _channels(shares: Channels, n: int, rng: np.random.Generator) -> np.ndarray:
-    p = [shares.green, shares.orange, shares.red]
-    return rng.choice(np.array([1, 2, 3], np.int8), size=n, p=np.array(p) / sum(p))
-
-
-def select_inspections(scenario: Scenario, c: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-    """Customs channel per container (0 none, 1 green, 2 orange = scan, 3 red = physical exam),
-    drawn from the configured shares (exports are re-chosen by risk when targeting is on).
-    Empties and transshipment boxes pass no customs here."""
-    flow = values(c["flow"])
-    channel = np.zeros(len(c), np.int8)
-    for name, shares in (("import", scenario.customs.import_channels),
-                         ("export", scenario.customs.export_channels)):
-        sel = flow == name
-        channel[sel] = _channels(shares, int(sel.sum()), rng)
-    return channel
+def behaviour_h(scenario: Scenario, flow: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The shippers' and consignees' delays (hours, see :class:`~callao.scenario.model.Dwell`):
+    import pick-up after release, empty pick-up after discharge, delivery before the ship."""
+    wish = np.full(flow.size, np.nan)
+    for f in ("import", "empty_in", "export", "empty_out"):
+        sel = flow == f
+        wish[sel] = scenario.dwell_days.for_flow(f).sample(rng, int(sel.sum())) * 24.0
+    return wish
 
 
 def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, streams: Streams) -> pd.DataFrame:
-    """Add customs, gate, yard and corridor times (hours) to the container table, in place order."""
-    cus, gate, dwell = scenario.customs, scenario.gate, scenario.dwell_days
+    """Add customs, gate, yard and corridor times (hours) to the container table."""
     n = len(c)
     flow = values(c["flow"])
+    terminal = c["terminal"].cat.codes.to_numpy()
     t_dis, t_load = c["t_discharge"].to_numpy(), c["t_load"].to_numpy()
     by_truck_out = np.isin(flow, ["import", "empty_in"])
     by_truck_in = np.isin(flow, ["export", "empty_out"])
+    wish = behaviour_h(scenario, flow, streams("yard"))
 
-    # Dwell wishes (hours): imports from discharge, exports before loading.
-    rng = streams("yard")
-    wish = np.full(n, np.nan)
-    for f in ("import", "empty_in", "export", "empty_out"):
-        sel = flow == f
-        wish[sel] = dwell.for_flow(f).sample(rng, int(sel.sum())) * 24.0
-
-    # Export trucks arrive at the gate before loading, at an hour from the profile.
-    rng = streams("gate", "arrivals")
+    # Export trucks come before the ship arrives (they book against its arrival, not its
+    # loading), no later than the cut-off: anchorage waits and closures lengthen the export dwell.
     t_gate = np.full(n, np.nan)
-    cutoff = t_load[by_truck_in] - EXPORT_CUTOFF_H
-    t_gate[by_truck_in] = snap_to_profile(
-        np.minimum(t_load[by_truck_in] - wish[by_truck_in], cutoff), gate.hourly_profile, rng,
-        not_after=cutoff)
+    cutoff = np.full(n, np.nan)
+    cutoff[by_truck_in] = t_load[by_truck_in] - EXPORT_CUTOFF_H
+    ship_arrival = vessels["t_arrival"].to_numpy()[c["vessel_out"].to_numpy()[by_truck_in]]
+    t_gate[by_truck_in] = truck_arrivals(
+        scenario, np.minimum(ship_arrival - wish[by_truck_in], cutoff[by_truck_in]),
+        streams("gate", "arrivals"), streams("gate", "appointments", "in"), not_after=cutoff[by_truck_in])
 
-    # Customs: requests, then the scanner and exam queues shared by imports and exports.
-    rng = streams("customs")
-    channel = select_inspections(scenario, c, rng)
-    extra: dict[str, np.ndarray] = {}
-    if cus.targeting is not None:
-        exp = np.flatnonzero(flow == "export")
-        outcome = target_exports(
-            cus.targeting, values(c["commodity"])[exp], values(c["destination"])[exp],
-            c["reefer"].to_numpy()[exp], t_gate[exp], c["container_id"].to_numpy()[exp],
-            streams("declarations"), streams("contraband"), streams("targeting"))
-        channel[exp] = outcome.channel
-        for name, col in (("contraband_kg", outcome.contraband_kg), ("risk", outcome.risk)):
-            extra[name] = np.zeros(n) if name == "contraband_kg" else np.full(n, np.nan)
-            extra[name][exp] = col
-        extra["found"] = np.zeros(n, bool)
-        extra["found"][exp] = outcome.found
-        extra["exporter_id"] = np.full(n, "", dtype=object)
-        extra["exporter_id"][exp] = outcome.declarations["exporter_id"].to_numpy()
+    customs = run_customs(scenario, c, t_gate, streams)
+
+    # Import trucks come the consignee's pick-up delay after customs release (empties: after
+    # discharge): a slow customs stage or an inspection lengthens the import dwell.
     imp = flow == "import"
-    paperwork = np.where(rng.random(int(imp.sum())) < cus.anticipated_share, 0.0,
-                         cus.documentary_h.sample(rng, int(imp.sum())))
-    request = np.full(n, np.nan)
-    request[imp] = t_dis[imp] + paperwork
-    request[flow == "export"] = t_gate[flow == "export"]
-    release = request.copy()
-    inspect_start = np.full(n, np.nan)
-    # one scanner queue and one exam queue per inspection pool (ports without their own share the home port's)
-    terminal = c["terminal"].cat.codes.to_numpy()
-    pools = scenario.inspection_pools()
-    pool = np.array([pools.index(scenario.inspection_pool(t)) for t in scenario.terminals])[terminal]
-    exam_h = np.full(n, np.nan)
-    exam_h[channel == 3] = cus.exam_h.sample(rng, int((channel == 3).sum()))
-    for j, (_, scanners, exams_per_day) in enumerate(pools):
-        in_pool = pool == j
-        scan = (channel == 2) & in_pool
-        wait = fifo_wait(request[scan], np.full(int(scan.sum()), 1.0 / (scanners * cus.scans_per_hour)))
-        inspect_start[scan] = request[scan] + wait
-        release[scan] = inspect_start[scan] + cus.scan_h
-        exam = (channel == 3) & in_pool
-        wait = fifo_wait(request[exam], np.full(int(exam.sum()), 24.0 / exams_per_day))
-        inspect_start[exam] = request[exam] + wait
-        release[exam] = inspect_start[exam] + exam_h[exam]
+    ready = np.full(n, np.nan)
+    ready[by_truck_out] = np.where(imp, customs.release, t_dis)[by_truck_out]
+    wanted = ready[by_truck_out] + wish[by_truck_out]
+    t_gate[by_truck_out] = truck_arrivals(scenario, wanted, streams("gate", "pickups"),
+                                          streams("gate", "appointments", "out"), not_before=wanted)
 
-    # Import trucks come when the box is released and the consignee wants it.
-    rng = streams("gate", "pickups")
-    ready = np.where(imp, np.fmax(release, t_dis + wish), t_dis + wish)[by_truck_out]
-    t_gate[by_truck_out] = snap_to_profile(ready, gate.hourly_profile, rng, not_before=ready)
+    gate = run_gate(scenario, terminal, t_gate, by_truck_in, by_truck_out, ready, streams)
 
-    # Each terminal's gate: every truck, both directions, one FIFO queue over the pooled lanes.
-    truck = by_truck_out | by_truck_in
-    gate_wait = np.full(n, np.nan)
-    t_gate_done = np.full(n, np.nan)
-    for code, term in enumerate(scenario.terminals):
-        sel = truck & (terminal == code)
-        service = rng.exponential(gate.service_min / 60.0, int(sel.sum())) / term.gate_lanes
-        gate_wait[sel] = fifo_wait(t_gate[sel], service)
-        t_gate_done[sel] = t_gate[sel] + gate_wait[sel] + service
-
-    t_yard_in = np.where(by_truck_in, np.fmin(t_gate_done, t_load), t_dis)
-    t_yard_out = np.where(by_truck_out, t_gate_done, t_load)
-    factor = np.asarray(gate.corridor_peak_factor)
-    corridor = np.array([scenario.corridor_h(t) for t in scenario.terminals])[terminal]
-    t_lima = np.full(n, np.nan)
-    t_lima[by_truck_out] = t_gate_done[by_truck_out] + corridor[by_truck_out] * factor[
-        (t_gate_done[by_truck_out] % 24).astype(int)]
-    t_lima[by_truck_in] = t_gate[by_truck_in] - corridor[by_truck_in] * factor[(t_gate[by_truck_in] % 24).astype(int)]
-
+    t_yard_in = np.where(by_truck_in, np.fmin(gate.done, t_load), t_dis)
+    t_yard_out = np.where(by_truck_out, gate.done, t_load)
+    t_lima = corridor_times(scenario, terminal, np.where(by_truck_out, gate.done, np.nan),
+                            np.where(by_truck_in, gate.t_gate, np.nan))
     out = c.assign(
-        customs_channel=pd.Categorical.from_codes(channel, CHANNELS),
-        t_customs_request=request, t_inspection_start=inspect_start, t_customs_release=release,
-        t_gate=t_gate, gate_wait_h=gate_wait, t_yard_in=t_yard_in, t_yard_out=t_yard_out,
-        t_lima=t_lima,
+        customs_channel=pd.Categorical.from_codes(customs.channel, CHANNELS),
+        t_customs_request=customs.request, t_inspection_start=customs.inspect_start,
+        t_customs_release=customs.release, t_gate=gate.t_gate, gate_wait_h=gate.wait_h,
+        dual_cycle=gate.dual_cycle, t_yard_in=t_yard_in, t_yard_out=t_yard_out, t_lima=t_lima,
     )
-    out["late_gate"] = by_truck_in & (t_gate_done > t_load)
-    out["customs_late"] = (flow == "export") & (release > t_load)
-    for name, col in extra.items():
+    out["late_gate"] = by_truck_in & (gate.done > t_load)
+    out["customs_late"] = (flow == "export") & (customs.release > t_load)
+    for name, col in customs.extra.items():
         out[name] = pd.Categorical(col) if name == "exporter_id" else col
     return out

@@ -1,0 +1,111 @@
+"""Customs stage: channel selection (import shares, export risk targeting under the day's
+inspection capacity), then the scanner and exam queues of each inspection pool, to release."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from callao.tables import values
+from callao.scenario import Scenario
+from callao.scenario.model import Channels
+from callao.sim.inspection import export_capacity_per_day, target_exports
+from callao.sim.queues import fifo_wait
+from callao.sim.streams import Streams
+
+CHANNELS = ("none", "green", "orange", "red")
+
+
+@dataclass
+class CustomsOutcome:
+    """Per container (hours, NaN where not applicable): channel code (index into
+    :data:`CHANNELS`), request, inspection start and release; ``extra`` holds the targeting
+    columns (contraband_kg, risk, found, exporter_id) when targeting is on."""
+
+    channel: np.ndarray
+    request: np.ndarray
+    inspect_start: np.ndarray
+    release: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _channels(shares: Channels, n: int, rng: np.random.Generator) -> np.ndarray:
+    p = [shares.green, shares.orange, shares.red]
+    return rng.choice(np.array([1, 2, 3], np.int8), size=n, p=np.array(p) / sum(p))
+
+
+def select_inspections(scenario: Scenario, c: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """Customs channel per container (0 none, 1 green, 2 orange = scan, 3 red = physical exam),
+    drawn from the configured shares (exports are re-chosen by risk when targeting is on).
+    Empties and transshipment boxes pass no customs here."""
+    flow = values(c["flow"])
+    channel = np.zeros(len(c), np.int8)
+    for name, shares in (("import", scenario.customs.import_channels),
+                         ("export", scenario.customs.export_channels)):
+        sel = flow == name
+        channel[sel] = _channels(shares, int(sel.sum()), rng)
+    return channel
+
+
+def inspection_pool_of(scenario: Scenario, c: pd.DataFrame) -> np.ndarray:
+    """Index into ``scenario.inspection_pools()`` of each container's inspection pool."""
+    pools = scenario.inspection_pools()
+    codes = np.array([pools.index(scenario.inspection_pool(t)) for t in scenario.terminals])
+    return codes[c["terminal"].cat.codes.to_numpy()]
+
+
+def run_customs(scenario: Scenario, c: pd.DataFrame, t_export_gate: np.ndarray,
+                streams: Streams) -> CustomsOutcome:
+    """Imports request release at discharge (+ documentary time unless anticipated), exports at
+    their gate-in (``t_export_gate``); inspected boxes queue FIFO at their pool's scanners
+    (``scanners`` × ``scans_per_hour``) or exam teams (``exams_per_day``)."""
+    cus = scenario.customs
+    n = len(c)
+    flow = values(c["flow"])
+    t_dis = c["t_discharge"].to_numpy()
+    rng = streams("customs")
+    channel = select_inspections(scenario, c, rng)
+    pools = scenario.inspection_pools()
+    pool = inspection_pool_of(scenario, c)
+    extra: dict[str, np.ndarray] = {}
+    if cus.targeting is not None:
+        exp = np.flatnonzero(flow == "export")
+        capacity = [export_capacity_per_day(cus.targeting, scanners, cus.scans_per_hour, exams)
+                    for _, scanners, exams in pools]
+        outcome = target_exports(
+            cus.targeting, values(c["commodity"])[exp], values(c["destination"])[exp],
+            c["reefer"].to_numpy()[exp], t_export_gate[exp], c["container_id"].to_numpy()[exp],
+            streams("declarations"), streams("contraband"), streams("targeting"),
+            pool=pool[exp], capacity_per_day=capacity)
+        channel[exp] = outcome.channel
+        extra["contraband_kg"] = np.zeros(n)
+        extra["contraband_kg"][exp] = outcome.contraband_kg
+        extra["risk"] = np.full(n, np.nan)
+        extra["risk"][exp] = outcome.risk
+        extra["found"] = np.zeros(n, bool)
+        extra["found"][exp] = outcome.found
+        extra["exporter_id"] = np.full(n, "", dtype=object)
+        extra["exporter_id"][exp] = outcome.declarations["exporter_id"].to_numpy()
+    imp = flow == "import"
+    paperwork = np.where(rng.random(int(imp.sum())) < cus.anticipated_share, 0.0,
+                         cus.documentary_h.sample(rng, int(imp.sum())))
+    request = np.full(n, np.nan)
+    request[imp] = t_dis[imp] + paperwork
+    request[flow == "export"] = t_export_gate[flow == "export"]
+    release = request.copy()
+    inspect_start = np.full(n, np.nan)
+    exam_h = np.full(n, np.nan)
+    exam_h[channel == 3] = cus.exam_h.sample(rng, int((channel == 3).sum()))
+    for j, (_, scanners, exams_per_day) in enumerate(pools):
+        in_pool = pool == j
+        scan = (channel == 2) & in_pool
+        wait = fifo_wait(request[scan], np.full(int(scan.sum()), 1.0 / (scanners * cus.scans_per_hour)))
+        inspect_start[scan] = request[scan] + wait
+        release[scan] = inspect_start[scan] + cus.scan_h
+        exam = (channel == 3) & in_pool
+        wait = fifo_wait(request[exam], np.full(int(exam.sum()), 24.0 / exams_per_day))
+        inspect_start[exam] = request[exam] + wait
+        release[exam] = inspect_start[exam] + exam_h[exam]
+    return CustomsOutcome(channel, request, inspect_start, release, extra)

@@ -1,0 +1,130 @@
+"""The gate as lanes: the multi-server queue against queueing theory, dual cycles, appointments,
+and the gate lanes of the bundled year as a lever that binds at busy hours."""
+
+import numpy as np
+import pytest
+
+import callao
+from callao.scenario import load_scenario
+from callao.sim.gate import pair_dual_cycles
+from callao.sim.queues import multi_server_fifo_wait
+from callao.validation import erlang_c
+
+SERVICE_H = 5.0 / 60.0  # five-minute gate transactions
+BUSY_HOUR_TRUCKS = 48.0  # trucks an hour at the busy hour: 4 Erlangs of work
+
+
+def replicate_wait(lanes: int, cv: float, reps: int = 16, trucks: int = 80_000) -> tuple[float, float]:
+    """Mean wait (hours) and its 95% half-width over independent replications of a stationary
+    busy hour: Poisson arrivals, gamma service with the given cv (1: exponential)."""
+    means = []
+    for r in range(reps):
+        rng = np.random.default_rng(100 + r)
+        a = np.cumsum(rng.exponential(1.0 / BUSY_HOUR_TRUCKS, trucks))
+        k = 1.0 / cv**2
+        s = rng.gamma(k, SERVICE_H / k, trucks)
+        w = multi_server_fifo_wait(a, s, lanes)
+        means.append(w[trucks // 10:].mean())  # drop the empty-start transient
+    m = np.asarray(means)
+    return float(m.mean()), float(1.96 * m.std(ddof=1) / np.sqrt(reps))
+
+
+def erlang_c_wait(lanes: int) -> float:
+    rho = BUSY_HOUR_TRUCKS * SERVICE_H / lanes
+    return erlang_c(lanes, rho) * SERVICE_H / (lanes * (1.0 - rho))
+
+
+@pytest.mark.parametrize("lanes", [10, 5])
+def test_halving_the_lanes_gives_the_erlang_c_wait(lanes):
+    """M/M/c: 10 lanes (rho 0.4) and half of them (rho 0.8): the simulated mean wait lies in the
+    replications' 95% interval around Erlang C."""
+    mean, half = replicate_wait(lanes, cv=1.0)
+    theory = erlang_c_wait(lanes)
+    assert abs(mean - theory) <= max(half, 0.02 * theory), (mean, half, theory)
+    assert half < 0.15 * theory + 1e-4  # the interval is tight enough to mean something
+
+
+def test_halving_the_lanes_with_gamma_service_matches_allen_cunneen():
+    """M/G/c (gate transactions with cv 0.5): Allen-Cunneen, Wq ~ Wq(M/M/c) x (1 + cs^2) / 2,
+    within 10% at rho 0.8; and halving the lanes multiplies the wait as theory predicts."""
+    cv = 0.5
+    full, _ = replicate_wait(10, cv)
+    half_lanes, _ = replicate_wait(5, cv)
+    for lanes, sim in ((5, half_lanes),):
+        assert sim == pytest.approx(erlang_c_wait(lanes) * (1 + cv**2) / 2, rel=0.10)
+    assert half_lanes / full == pytest.approx(erlang_c_wait(5) / erlang_c_wait(10), rel=0.35)
+
+
+def test_an_overloaded_busy_spell_builds_the_queue_fluid_theory_predicts():
+    """Above capacity the queue grows at (arrival rate - lanes x service rate): after T hours at
+    rho > 1 the last truck waits about (rho - 1) x T hours (the fluid limit)."""
+    rng = np.random.default_rng(7)
+    lanes, hours, rho = 5, 12.0, 1.5
+    rate = rho * lanes / SERVICE_H
+    a = np.sort(rng.uniform(0.0, hours, int(rate * hours)))
+    w = multi_server_fifo_wait(a, rng.exponential(SERVICE_H, a.size), lanes)
+    assert w[-50:].mean() == pytest.approx((rho - 1.0) * hours, rel=0.1)
+
+
+def test_multi_server_queue_is_exact_on_a_small_case():
+    a = np.array([0.0, 0.1, 0.2, 1.0, 5.0])
+    s = np.array([2.0, 3.0, 1.0, 1.0, 1.0])
+    # two servers: 0 -> [0,2], 1 -> [0.1,3.1], 2 waits for 0 -> [2,3], 3 waits for 2 -> [3,4], 4 none
+    expected = np.array([0.0, 0.0, 1.8, 2.0, 0.0])
+    np.testing.assert_allclose(multi_server_fifo_wait(a, s, 2), expected)
+    perm = np.array([4, 2, 0, 3, 1])  # results come back in the input order
+    np.testing.assert_allclose(multi_server_fifo_wait(a[perm], s[perm], 2), expected[perm])
+    np.testing.assert_allclose(multi_server_fifo_wait(a, s, 5), 0.0)
+
+
+def test_dual_cycles_take_only_released_nearby_boxes_once():
+    rng = np.random.default_rng(0)
+    t_drop = rng.uniform(0, 100, 500)
+    t_pick = rng.uniform(0, 100, 400)
+    ready = t_pick - rng.uniform(0, 10, 400)
+    partner = pair_dual_cycles(t_drop, t_pick, ready, share=1.0, window_h=2.0, rng=rng)
+    paired = partner >= 0
+    assert 0.3 * 400 < paired.sum() <= 400
+    assert np.unique(partner[paired]).size == paired.sum()  # each pick-up once
+    assert (np.abs(t_pick[partner[paired]] - t_drop[paired]) <= 2.0).all()
+    assert (ready[partner[paired]] <= t_drop[paired]).all()  # released by the visit
+    assert (pair_dual_cycles(t_drop, t_pick, ready, 0.0, 2.0, rng) == -1).all()
+
+
+DAYS = 45
+
+
+def gate_kpis(**gate) -> dict:
+    over = {"simulation": {"years": DAYS / 365}, "gate": gate}
+    return callao.simulate(load_scenario("callao", **over), seed=1).kpis
+
+
+@pytest.fixture(scope="module")
+def base():
+    return gate_kpis()
+
+
+@pytest.mark.slow
+def test_dual_cycles_bring_truck_visits_down_to_the_published_level(base):
+    single = gate_kpis(dual_cycle_share=0.0)
+    assert single["gate_truck_visits_per_day_mean"] == pytest.approx(single["gate_trucks_per_day_mean"], rel=1e-9)
+    assert single["gate_dual_cycle_share"] == 0.0
+    assert base["gate_truck_visits_per_day_mean"] < 0.8 * single["gate_truck_visits_per_day_mean"]
+    assert base["gate_trucks_per_day_mean"] == pytest.approx(single["gate_trucks_per_day_mean"], rel=0.01)
+
+
+@pytest.mark.slow
+def test_halving_the_lanes_binds_at_busy_hours(base):
+    sc = load_scenario("callao", simulation={"years": DAYS / 365})
+    halved = [{"name": t.name, "gate_lanes": t.gate_lanes // 2} for t in sc.terminals]
+    k = callao.simulate(load_scenario("callao", simulation={"years": DAYS / 365}, terminals=halved), seed=1).kpis
+    assert k["gate_wait_mean_h"] > 5 * base["gate_wait_mean_h"]
+    assert k["gate_wait_max_h"] > base["gate_wait_max_h"] + 2.0
+    assert k["gate_road_queue_hours"] > base["gate_road_queue_hours"]
+
+
+@pytest.mark.slow
+def test_appointments_flatten_the_peak_and_shorten_waits(base):
+    booked = gate_kpis(appointment_share=1.0)
+    assert booked["gate_trucks_peak_hour"] < base["gate_trucks_peak_hour"]
+    assert booked["gate_wait_mean_h"] < base["gate_wait_mean_h"]
