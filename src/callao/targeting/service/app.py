@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callao.targeting.service import audit, auth, workflow
@@ -247,6 +247,10 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
     @app.exception_handler(WorkflowError)
     async def _workflow_error(_request: Request, exc: WorkflowError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+
+    @app.exception_handler(DataError)
+    async def _out_of_range(_request: Request, exc: DataError) -> JSONResponse:
+        return JSONResponse({"detail": f"a value the database cannot store: {exc.orig}"}, status_code=422)
 
     @app.exception_handler(OperationalError)
     async def _busy(_request: Request, exc: OperationalError) -> JSONResponse:
@@ -641,7 +645,7 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
     supervisor = require("supervisor")
 
     @app.get("/api/audit", tags=["supervisor"], description=role_doc("supervisor"))
-    def read_audit(after: int = Query(0, ge=0, le=2**62, description="entries after this sequence number"),
+    def read_audit(after: int = Query(0, ge=0, le=2**31 - 1, description="entries after this sequence number"),
                    limit: int = Query(100, ge=1, le=1000), c: Caller = Depends(supervisor)) -> list[dict]:
         """The audit trail, oldest first."""
         with db.read() as s:
