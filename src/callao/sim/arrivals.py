@@ -150,8 +150,9 @@ def streams_like(scenario: Scenario, terminal: str, vessel_class: str) -> tuple[
 
 def replay_window(scenario: Scenario, calls: pd.DataFrame) -> Scenario:
     """The scenario, with ``simulation.start_utc`` and ``years`` moved to cover the observed
-    arrivals if they do not already lie within its horizon (then it is returned unchanged, so a
-    replay of a run's own calls sees the same closures and naval movements)."""
+    arrivals if they do not already lie within its horizon or its spin-up before hour 0 (then it
+    is returned unchanged, so a replay of a run's own calls sees the same closures and naval
+    movements)."""
     from callao.ingest.calls import utc_to_hours
     from callao.scenario import merge, validate
 
@@ -159,7 +160,8 @@ def replay_window(scenario: Scenario, calls: pd.DataFrame) -> Scenario:
     if t.empty:
         raise ValueError("arrivals: no call with a t_arrival")
     h = utc_to_hours(t, scenario.simulation.start_utc)
-    if h.min() >= 0 and h.max() < scenario.horizon_h:
+    spin_up_h = scenario.simulation.spin_up_days * 24.0  # a run's own calls start in its spin-up
+    if h.min() >= -spin_up_h and h.max() < scenario.horizon_h:
         return scenario
     start = t.min().floor("D")
     years = float(np.ceil((t.max() - start).total_seconds() / 86400.0 + 1.0)) * 24.0 / 8760.0

@@ -1,6 +1,6 @@
 """The bay's geometry for the dashboard map, read from the bundled GeoJSON (lon/lat, WGS84).
 
-``data/callao_bay.geojson`` is drawn by hand from ``shared/facts/callao.md``: approximate but
+``data/callao_bay.geojson`` is drawn by hand from the facts in ``docs/sources.md``: approximate but
 recognisable, not for navigation. Conventions the positions rely on:
 
 - a ``quay`` LineString starts at quay position 0 m and the sea is on the left of its direction;
