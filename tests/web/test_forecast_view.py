@@ -146,3 +146,14 @@ def test_broken_or_linked_out_forecast_is_a_visible_4xx(tree, tmp_path):
         assert out["fc-daily"]["children"] == "" and out["fc-ships"]["children"] == ""
     assert client.get("/api/forecasts/fc/../../etc").status_code in (400, 404)
     assert client.get("/api/forecasts/nope").status_code == 404
+
+
+def test_forecast_written_before_the_state_file_still_shows(tree, made):
+    for name in ("state.parquet", "forecast.json"):
+        (tree / "fc" / "now" / name).unlink()
+    app = create_app(tree)
+    out = _view(app.server.test_client(), app, "fc/now")
+    assert out["fc-error"]["className"] == "banner hidden"
+    assert made[0].at.strftime("%Y-%m-%d %H:%M") in out["fc-fan"]["figure"]["layout"]["title"]["text"]
+    traces = {t.get("name"): t for t in out["fc-map"]["figure"]["data"]}
+    assert _array(traces["waiting at anchorage"]["x"]).size == 0
