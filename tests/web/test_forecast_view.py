@@ -157,3 +157,33 @@ def test_forecast_written_before_the_state_file_still_shows(tree, made):
     assert made[0].at.strftime("%Y-%m-%d %H:%M") in out["fc-fan"]["figure"]["layout"]["title"]["text"]
     traces = {t.get("name"): t for t in out["fc-map"]["figure"]["data"]}
     assert _array(traces["waiting at anchorage"]["x"]).size == 0
+
+
+def test_forecast_view_in_a_browser(tree, made, live_server_factory):
+    """The page as a user sees it (headless Chromium; skipped without one): the fan chart, the
+    ships table and the bay at the start drawn, no script error."""
+    import shutil
+
+    exe = os.environ.get("CALLAO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        pytest.skip("no Chromium binary (set CALLAO_CHROMIUM); browser test skipped")
+    from playwright.sync_api import sync_playwright
+
+    srv = live_server_factory(tree)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(120_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(srv.url + "/")
+            page.wait_for_selector("#fc-ships-table tbody tr")
+            page.wait_for_selector("#fc-fan .scatterlayer .trace", state="attached")
+            page.wait_for_function("document.querySelector('#fc-map .gtitle') && "
+                                   "document.querySelector('#fc-map .gtitle').textContent.includes('from data')")
+            assert page.locator("#fc-ships-table tbody tr").count() == len(made[0].ships)
+            assert "Ships at the anchorage from" in page.locator("#fc-fan .gtitle").text_content()
+            assert not errors, errors
+        finally:
+            browser.close()

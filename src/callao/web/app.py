@@ -190,6 +190,9 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0, hosts: s
                                       "prediction.", className="caption"),
             html.Div(id="fc-daily"),
             html.H3("Ships waiting at the start: predicted berthing time (UTC)"), html.Div(id="fc-ships"),
+            html.H3("The bay at the start, from data"),
+            html.P("orange ●: waiting at the anchorage · green ■: alongside, at its observed quay position · "
+                   "blue ▲: in the channel, inbound", className="caption"),
             dcc.Graph(id="fc-map", config={"displaylogo": False, "scrollZoom": True}, style={"height": "620px"}),
             id="section-forecast"),
         _section("Start a run", html.Div([
