@@ -10,6 +10,7 @@ import callao
 from callao.cli import app
 from callao.forecast import forecast, port_state
 from callao.forecast.backtest import backtest
+from callao.forecast.report import read_forecast
 from callao.ingest.calls import calls_from_vessels
 from callao.scenario import load_scenario
 from callao.sim.streams import Streams
@@ -124,6 +125,11 @@ def test_cli_forecast_writes_tables_and_fan_chart(year, tmp_path):
     daily = pd.read_parquet(tmp_path / "fc" / "forecast.parquet")
     assert len(daily) == 3 and {"queue_q10", "queue_q90", "wait_h_q2.5"} <= set(daily.columns)
     assert "95% band" in (tmp_path / "fc" / "forecast.html").read_text()
+    back = read_forecast(tmp_path / "fc")  # what the dashboard reads: the state at --at and the closure
+    assert back.at == pd.Timestamp(at, tz="UTC") and back.replications == 5 and back.days == 3
+    assert back.closures == [(pd.Timestamp(at, tz="UTC"), 6.0)]
+    st = pd.read_parquet(tmp_path / "fc" / "state.parquet")
+    assert (st["kind"] == "waiting").sum() == len(back.ships) >= 3 and (st["kind"] == "alongside").any()
     bad = CliRunner().invoke(app, ["forecast", "--calls", str(tmp_path / "calls.parquet"), "--at", at,
                                    "--closure", "tomorrow"])
     assert bad.exit_code == 2 and "expected START/HOURS" in bad.output and "Traceback" not in bad.output

@@ -27,7 +27,7 @@ from callao.web import figures
 from callao.web.guard import DASH_CALLBACK, LOOPBACK_NAMES, Guard
 from callao.web.jobs import MIN_YEARS, YEARS_LIMIT, Jobs, bundled
 from callao.web.positions import busiest_time
-from callao.web.runs import ROOT_ID, RUN_FILES, Run, Store, WebError
+from callao.web.runs import FORECAST_FILES, ROOT_ID, RUN_FILES, Run, Store, WebError
 
 log = logging.getLogger(__name__)
 MAX_BUSY = 4
@@ -177,6 +177,24 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0, hosts: s
         _section("Key figures", html.Div(id="kpi-cards", className="kpi-grid"),
                  html.Div(id="run-plots", className="plot-grid"),
                  html.Div(id="run-files", className="files"), id="section-kpis"),
+        _section("Forecast", html.Div([
+            html.Label("forecast", htmlFor="fc-select"),
+            dcc.Dropdown(id="fc-select", clearable=False, placeholder="no forecasts (callao forecast … --out DIR)",
+                         style={"minWidth": "300px"}),
+        ], className="controls"),
+            html.Div(id="fc-error", className="banner hidden", role="alert"),
+            html.Div(id="fc-summary", className="run-summary"), html.Div(id="fc-files", className="files"),
+            dcc.Graph(id="fc-fan", config={"displaylogo": False}),
+            html.H3("By day"), html.P("queue: mean number of ships at the anchorage over the day; wait: mean "
+                                      "anchorage wait of the ships arriving that day (hours). Bands: 80% and 95% "
+                                      "prediction.", className="caption"),
+            html.Div(id="fc-daily"),
+            html.H3("Ships waiting at the start: predicted berthing time (UTC)"), html.Div(id="fc-ships"),
+            html.H3("The bay at the start, from data"),
+            html.P("orange ●: waiting at the anchorage · green ■: alongside, at its observed quay position · "
+                   "blue ▲: in the channel, inbound", className="caption"),
+            dcc.Graph(id="fc-map", config={"displaylogo": False, "scrollZoom": True}, style={"height": "620px"}),
+            id="section-forecast"),
         _section("Start a run", html.Div([
             html.Label("scenario", htmlFor="new-scenario"),
             dcc.Dropdown(id="new-scenario", options=names, value="callao" if "callao" in names else names[0],
@@ -347,6 +365,39 @@ def create_app(results_dir: str | Path = "out", max_years: float = 1.0, hosts: s
             return figures.empty_figure("Comparison", e.message)
         return figures.comparison_figure(df, list(kpis or []))
 
+    # --- forecast -------------------------------------------------------------------------------
+    @callback(Output("fc-select", "options"), Output("fc-select", "value"),
+              Input("refresh", "n_clicks"), State("fc-select", "value"))
+    def _forecast_list(_, value):
+        options = [{"label": e.label, "value": e.id} for e in store.scan() if e.kind == "forecast"]
+        if value not in {o["value"] for o in options}:
+            value = options[0]["value"] if options else None
+        return options, value
+
+    @callback(Output("fc-fan", "figure"), Output("fc-map", "figure"), Output("fc-daily", "children"),
+              Output("fc-ships", "children"), Output("fc-summary", "children"), Output("fc-files", "children"),
+              Output("fc-error", "children"), Output("fc-error", "className"), Input("fc-select", "value"))
+    def _forecast(fc_id):
+        from callao.web.forecasts import daily_table, ships_table, table
+
+        if not fc_id:
+            empty = figures.empty_figure("Forecast", "no forecast in the results folder: callao forecast … --out DIR")
+            return empty, figures.map_figure(None, 0.0), "", "", "", "", "", "banner hidden"
+        try:
+            view = store.forecast(fc_id)
+        except WebError as e:  # nothing of another forecast stays on the page
+            log.warning("forecast %s: %s", str(fc_id)[:80], e.message)
+            empty = figures.empty_figure("Forecast", "cannot be shown")
+            return empty, figures.map_figure(None, 0.0), "", "", "", "", f"⚠ {e.message}", "banner"
+        f = view.forecast
+        links = [html.Span("Download: ", className="muted")] + [
+            html.A(name, href=_download_url(view.id, name), className="file-link", target="_blank")
+            for name in FORECAST_FILES if (view.folder / name).is_file()]
+        reps = f", {f.replications} replications" if f.replications else ""
+        summary = html.Div([html.B(f.state.summary()), f" · {f.days} days{reps}"])
+        return (view.fan(), view.bay(), table(view.once("daily", daily_table), "fc-daily-table"),
+                table(view.once("ships", ships_table), "fc-ships-table"), summary, links, "", "banner hidden")
+
     # --- runs from the page ---------------------------------------------------------------------
     @callback(Output("job-id", "data"), Output("job-poll", "disabled"), Output("job-status", "children"),
                   Input("start-run", "n_clicks"), State("new-scenario", "value"), State("new-seed", "value"),
@@ -451,7 +502,7 @@ def _routes(server, store: Store, jobs: Jobs) -> None:
         wrapped.__name__ = fn.__name__
         return wrapped
 
-    own = {"download", "download_bad", "api_runs", "api_run", "api_start", "api_job", "api_positions"}
+    own = {"download", "download_bad", "api_runs", "api_run", "api_start", "api_job", "api_positions", "api_forecast"}
 
     @server.before_request
     def _refuse_unrouted():  # e.g. /download//etc/passwd would otherwise reach Dash's catch-all page
@@ -489,6 +540,15 @@ def _routes(server, store: Store, jobs: Jobs) -> None:
         return jsonify({"id": run.id, "scenario": r.scenario.name, "seed": r.seed, "horizon_h": r.horizon_h,
                         "files": [n for n in RUN_FILES if (run.folder / n).is_file()],
                         "kpis": {k: _finite(v) for k, v in r.kpis.items()}})
+
+    @server.route("/api/forecasts/<path:forecast_id>", methods=["GET"])
+    @guard
+    def api_forecast(forecast_id: str):
+        f = store.forecast(forecast_id).forecast
+        return jsonify({"id": forecast_id, "at": f.at.isoformat(), "days": f.days, "replications": f.replications,
+                        "waiting": len(f.state.waiting), "alongside": len(f.state.alongside),
+                        "daily": json.loads(f.daily.to_json(orient="records", date_format="iso")),
+                        "ships": json.loads(f.ships.to_json(orient="records", date_format="iso"))})
 
     @server.route("/api/runs", methods=["POST"])
     @guard

@@ -1,7 +1,8 @@
 """The results folder the dashboard serves: finding runs and comparisons, resolving ids safely,
 reading a run through :meth:`callao.results.Results.read` (cached on its files' identity).
 
-A *run* is a folder with ``kpis.json``, a *comparison* one with ``comparison.csv``: the results
+A *run* is a folder with ``kpis.json``, a *comparison* one with ``comparison.csv``, a *forecast*
+one with ``forecast.parquet`` (from ``callao forecast --out DIR``): the results
 folder itself (id ``@root``) and its subfolders down to two levels (id ``a`` or ``a/b``). Ids are
 checked against a strict pattern and the resolved path must stay inside the results folder, so no
 id reaches a file outside it (``..``, absolute paths and symlinks out are refused).
@@ -28,8 +29,12 @@ ID_RE = re.compile(rf"^(?:{re.escape(ROOT_ID)}|{SEGMENT}(?:/{SEGMENT})?)$")
 RUN_FILES = ("kpis.json", "vessels.parquet", "containers.parquet", "closures.parquet", "naval.parquet",
              "scenario.json", "report.html")
 COMPARISON_FILES = ("comparison.csv", "report.html")
+FORECAST_FILES = ("forecast.parquet", "ships.parquet", "hourly.parquet", "state.parquet", "forecast.json",
+                  "forecast.html")
+MARKERS = {"run": "kpis.json", "comparison": "comparison.csv", "forecast": "forecast.parquet"}
 RUN_TABLES = ("scenario.json", "vessels.parquet", "containers.parquet", "closures.parquet", "naval.parquet")
 MAX_DEPTH = 2
+MAX_FORECASTS = 16
 
 
 class WebError(Exception):
@@ -45,7 +50,7 @@ class WebError(Exception):
 class Entry:
     id: str
     path: Path
-    kind: str  # "run" or "comparison"
+    kind: str  # "run", "comparison" or "forecast"
     mtime: float
 
     @property
@@ -61,6 +66,7 @@ class Store:
         self.max_cached = max_cached  # runs kept in memory (a year's run holds ~0.4 GB)
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple, Run | WebError] = OrderedDict()
+        self._forecasts: OrderedDict[tuple, Any] = OrderedDict()  # small: a few hundred rows each
 
     # --- discovery --------------------------------------------------------------------------
     def _inside(self, p: Path) -> bool:
@@ -76,7 +82,7 @@ class Store:
             return out
 
         def visit(folder: Path, rel: str, depth: int) -> None:
-            for kind, marker in (("run", "kpis.json"), ("comparison", "comparison.csv")):
+            for kind, marker in MARKERS.items():
                 f = folder / marker
                 if f.is_file() and self._inside(f):
                     out.append(Entry(rel or ROOT_ID, folder, kind, f.stat().st_mtime))
@@ -109,36 +115,39 @@ class Store:
             raise WebError(400, f"malformed {kind} id {str(entry_id)[:80]!r}: expected a folder name "
                                 "(letters, digits, '.', '_', '-'), at most two levels deep")
         folder = self.root if entry_id == ROOT_ID else self.root / entry_id
-        marker = "kpis.json" if kind == "run" else "comparison.csv"
+        marker = MARKERS[kind]
         if not self._inside(folder) or not (folder / marker).is_file() or not self._inside(folder / marker):
             raise WebError(404, f"unknown {kind} {entry_id!r}")
         return folder.resolve()
 
     def file(self, entry_id: str, name: str) -> Path:
         """A downloadable file of a run or comparison, checked to lie inside the results folder."""
-        allowed = set(RUN_FILES) | set(COMPARISON_FILES)
+        allowed = set(RUN_FILES) | set(COMPARISON_FILES) | set(FORECAST_FILES)
         if not isinstance(entry_id, str) or not ID_RE.fullmatch(entry_id):
             raise WebError(400, f"malformed run id {str(entry_id)[:80]!r}: expected a folder name "
                                 "(letters, digits, '.', '_', '-'), at most two levels deep")
         if name not in allowed:
             raise WebError(404 if re.fullmatch(r"[A-Za-z0-9._\-]+", name or "") else 400,
                            f"no such file {str(name)[:80]!r}: expected one of {sorted(allowed)}")
-        try:
-            folder = self.folder(entry_id, "run")
-        except WebError as e:
-            if e.status != 404:
-                raise
-            folder = self.folder(entry_id, "comparison")
+        folder = None
+        for kind in MARKERS:
+            try:
+                folder = self.folder(entry_id, kind)
+            except WebError as e:
+                if e.status != 404 or kind == "forecast":
+                    raise
+            if folder is not None and (folder / name).exists():
+                break
         path = folder / name
         if not path.is_file() or not self._inside(path):
             raise WebError(404, f"{entry_id!r} has no {name}")
         return path.resolve()
 
     # --- loading ----------------------------------------------------------------------------
-    def identity(self, folder: Path) -> tuple:
-        """What identifies a run's content: each table's name, size and modification time."""
+    def identity(self, folder: Path, tables: tuple[str, ...] = RUN_TABLES) -> tuple:
+        """What identifies a run's (or forecast's) content: each table's name, size and modification time."""
         out = []
-        for name in RUN_TABLES:
+        for name in tables:
             try:
                 st = (folder / name).stat()
             except OSError:
@@ -167,6 +176,32 @@ class Store:
                     self._cache.popitem(last=False)
             else:
                 self._cache.move_to_end(key)
+        if isinstance(hit, WebError):
+            raise hit
+        return hit
+
+    def forecast(self, forecast_id: str):
+        """The forecast ``forecast_id`` (:class:`callao.web.forecasts.ForecastView`), read once per
+        identity of its files; :class:`WebError` 422 with the reason when a file cannot be read."""
+        from callao.forecast.report import TABLES, ForecastFileError, read_forecast
+        from callao.web.forecasts import ForecastView
+
+        folder = self.folder(forecast_id, "forecast")
+        for name in TABLES:  # each file read must lie inside the results folder too (no link out)
+            if (folder / name).exists() and not self._inside(folder / name):
+                raise WebError(422, f"forecast {forecast_id!r} cannot be read: {name} lies outside the results folder")
+        key = ("forecast", str(folder), self.identity(folder, TABLES))
+        with self._lock:
+            hit = self._forecasts.get(key)
+            if hit is None:
+                try:
+                    hit = ForecastView(forecast_id, folder, read_forecast(folder))
+                except ForecastFileError as e:
+                    hit = WebError(422, f"forecast {forecast_id!r} cannot be read: {e}")
+                self._forecasts[key] = hit
+                while len(self._forecasts) > MAX_FORECASTS:
+                    self._forecasts.popitem(last=False)
+            self._forecasts.move_to_end(key)
         if isinstance(hit, WebError):
             raise hit
         return hit
