@@ -4,7 +4,8 @@
 (a) Issuing a day's list for ``--declarations`` declarations at one terminal, with reasons for the
     selected: server time of ``POST /api/selections`` (in-process), median of ``--repeats`` lists,
     beside the same work done directly with the library in the same process (the baseline: score,
-    select, explain the selected), so the ratio is the service's overhead.
+    select, explain the selected), so the ratio is the service's overhead, and the library's median CPU
+    time of each stage (load the day's rows, build features, score, reasons for the selected).
 (b) Recording outcomes with ``--clients`` concurrent clients against a real uvicorn server on
     127.0.0.1: requests/s, median and p99 latency, on SQLite and (with ``--postgres`` or
     ``CALLAO_TEST_POSTGRES_URL``; scripts/ensure-postgres.sh starts one) on PostgreSQL.
