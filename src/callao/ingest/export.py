@@ -139,11 +139,9 @@ def _legs(row, paths: _PortPaths, berth: np.ndarray, rng: np.random.Generator) -
         spot = _random_point(anch, rng, near=exit_side if wait < 1.0 else None)
         entry = _boundary_crossing(anch, paths.sea_in, spot)
         out_pt = _boundary_crossing(anch, c0, spot)
-        d_in = dist(entry, spot) * h / ANCHORAGE_KN
-        d_out = dist(spot, out_pt) * h / ANCHORAGE_KN
-        d_app = dist(out_pt, c0) * h / APPROACH_KN
-        squeeze = min(1.0, 0.8 * wait / max(d_in + d_out + d_app, 1e-9))  # a short wait (a pilot boarding):
-        d_in, d_out, d_app = d_in * squeeze, d_out * squeeze, d_app * squeeze  # the legs share 80% of it
+        d_in = min(dist(entry, spot) * h / ANCHORAGE_KN, 0.2 * wait)
+        d_out = min(dist(spot, out_pt) * h / ANCHORAGE_KN, 0.2 * wait)
+        d_app = min(dist(out_pt, c0) * h / APPROACH_KN, 0.2 * wait)
         at(t_arr - dist(paths.sea_in, entry) * h / SEA_KN, paths.sea_in, UNDER_WAY)
         at(t_arr, entry, UNDER_WAY)
         at(t_arr + d_in, spot, AT_ANCHOR)
