@@ -109,7 +109,7 @@ def run(
     k = results.kpis
     n = k.get("containers_total", 0)
     console.print()
-    console.print(Text.assemble((sc.name, "bold"), f" seed {seed}, {span:g} year(s): {len(results.vessels):,} calls, "
+    console.print(Text.assemble((sc.name, "bold"), f" seed {seed}, {span:g} year(s): {k.get('vessel_calls_total', len(results.vessels)):,.0f} calls, "
                                 f"{n:,} containers in {elapsed:.1f} s"))
     table = Table(title="Headline KPIs", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("KPI", overflow="fold")
