@@ -65,6 +65,8 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench_simulation import cpu_model  # noqa: E402  (one description of the machine)
 CONFLOWGEN_VENV = HERE / ".venv-conflowgen"
 CONFLOWGEN_REQUIREMENTS = HERE / "conflowgen-requirements.txt"
 GOAL_RATIO = 1000.0
@@ -291,16 +293,6 @@ def conflowgen_spec(prepared: Path, days: float) -> dict:
 
 
 # --- the report -------------------------------------------------------------------------------
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _x(ratio: float) -> str:
     return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.2g}×"
 
