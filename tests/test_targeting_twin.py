@@ -83,26 +83,27 @@ def test_new_front_companies_are_found_without_their_history(learned, random_pic
 def test_twin_features_use_only_earlier_days():
     """A box's features are fixed at the start of its day: outcomes of its own day and later days
     never change them, and yesterday's outcomes are seen today."""
-    from callao.sim.inspection import TwinFeatures, declare_exports
+    from callao.sim.inspection import TwinFeatures, draw_declarations
 
     rng = np.random.default_rng(0)
     n, days = 3000, 30
     day = np.sort(rng.integers(0, days, n))
-    decl = declare_exports(rng.choice(["coffee", "avocado", "grapes"], n).astype(object),
-                           rng.choice(["Rotterdam", "Antwerp", "Shanghai"], n).astype(object),
-                           rng.random(n) < 0.3, day, np.arange(n), 0.05, rng)
+    decl = draw_declarations(rng.choice(["coffee", "avocado", "grapes"], n).astype(object),
+                             rng.choice(["Rotterdam", "Antwerp", "Shanghai"], n).astype(object),
+                             rng.random(n) < 0.3, day, np.arange(n), 0.05, rng)
     bounds = np.searchsorted(day, np.arange(days + 1))
 
     def run_features(hit_rate: float, flip_from: int) -> np.ndarray:
-        tf = TwinFeatures(decl, day, warmup_days=5, tau=15.0)
+        tf = TwinFeatures(decl, warmup_days=5, tau=15.0)
         r = np.random.default_rng(1)
+        F = []
         for t in range(days):
             rows = slice(bounds[t], bounds[t + 1])
-            tf.today(rows)
+            F.append(tf.today(rows))
             inspected = r.random(rows.stop - rows.start) < 0.2
             hit = r.random(rows.stop - rows.start) < (hit_rate if t >= flip_from else 0.05)
             tf.learn(rows, inspected, hit & inspected)
-        return tf.F
+        return np.concatenate(F)
 
     a, b = run_features(0.05, days), run_features(0.9, 20)
     early = day <= 20

@@ -49,6 +49,20 @@ def select_inspections(scenario: Scenario, c: pd.DataFrame, rng: np.random.Gener
     return channel
 
 
+def _categorical(column: pd.Series) -> pd.Categorical | np.ndarray:
+    """A column as a categorical (its codes, no per-row strings) or, if not one, its values."""
+    return column.array if isinstance(column.dtype, pd.CategoricalDtype) else column.to_numpy()
+
+
+def _exporter_column(exporter_id: pd.Categorical, rows: np.ndarray, n: int) -> pd.Categorical:
+    """Exporter per container ("" where none), as a categorical with sorted categories."""
+    names = np.asarray(exporter_id.categories, dtype=object)
+    categories = np.array(sorted({"", *names.tolist()}), dtype=object)
+    codes = np.full(n, int(np.searchsorted(categories, "")), np.int32)
+    codes[rows] = np.searchsorted(categories, names)[exporter_id.codes]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories))
+
+
 def inspection_pool_of(scenario: Scenario, c: pd.DataFrame) -> np.ndarray:
     """Index into ``scenario.inspection_pools()`` of each container's inspection pool."""
     pools = scenario.inspection_pools()
@@ -75,7 +89,7 @@ def run_customs(scenario: Scenario, c: pd.DataFrame, t_export_gate: np.ndarray,
         capacity = [export_capacity_per_day(cus.targeting, scanners, cus.scans_per_hour, exams)
                     for _, scanners, exams in pools]
         outcome = target_exports(
-            cus.targeting, values(c["commodity"])[exp], values(c["destination"])[exp],
+            cus.targeting, _categorical(c["commodity"])[exp], _categorical(c["destination"])[exp],
             c["reefer"].to_numpy()[exp], t_export_gate[exp], c["container_id"].to_numpy()[exp],
             streams("declarations"), streams("contraband"), streams("targeting"),
             pool=pool[exp], capacity_per_day=capacity)
@@ -86,8 +100,7 @@ def run_customs(scenario: Scenario, c: pd.DataFrame, t_export_gate: np.ndarray,
         extra["risk"][exp] = outcome.risk
         extra["found"] = np.zeros(n, bool)
         extra["found"][exp] = outcome.found
-        extra["exporter_id"] = np.full(n, "", dtype=object)
-        extra["exporter_id"][exp] = outcome.declarations["exporter_id"].to_numpy()
+        extra["exporter_id"] = _exporter_column(outcome.exporter_id, exp, n)
     imp = flow == "import"
     paperwork = np.where(rng.random(int(imp.sum())) < cus.anticipated_share, 0.0,
                          cus.documentary_h.sample(rng, int(imp.sum())))

@@ -2,18 +2,29 @@
 outcomes that become labels, periodic retraining and smugglers who adapt.
 
 The one container-level stage with feedback (today's picks decide tomorrow's labels and the
-smugglers' next move), so it loops over days; all work within a day is vectorised. It uses the
-targeting package (:mod:`callao.targeting`) for the selection, the contraband draw and the
+smugglers' next move), so it loops over days; all work within a day is vectorised on integer
+codes (strings appear only in the output). It uses the targeting package
+(:mod:`callao.targeting`) for the risk model, the selection, the contraband draw and the
 smugglers' adaptation.
 
-The risk model here is a small LightGBM on :class:`TwinFeatures`, computed in the twin with integer
-codes as of the start of each declaration's day (declaration history such as the exporter's
-earlier shipments, and decayed past hit rates from the outcomes of earlier days). The features are
-refreshed every day (yesterday's finds count today) and the booster is retrained every
-``retrain_days`` on the inspected boxes of the last ``history_days``. The general-purpose
-:class:`callao.targeting.model.RiskModel` (pandas feature pipeline, history tables) is the tool for
-declaration files; in this loop it would rebuild its history tables at every retraining and
-freeze them until the next one.
+The risk model is the library's :class:`~callao.targeting.model.RiskModel` configuration
+:data:`TWIN_MODEL` (a small LightGBM), fitted by the same
+:func:`~callao.targeting.model.fit_booster` as :meth:`RiskModel.fit`, on :class:`TwinFeatures`:
+the twin's version of the library's leakage-free history features
+(:mod:`callao.targeting.features`), kept as arrays and updated day by day with the same
+smoothed-hit-rate rule (:func:`~callao.targeting.features.smoothed_rate`), so yesterday's finds
+count today (``RiskModel.fit`` on a declaration file would freeze its history tables at each
+retraining). The booster is retrained every ``retrain_days`` on the inspected boxes of the last
+``history_days``.
+
+Random numbers (common random numbers across capacities and policies): the declarations come
+from their own stream, the cocaine from its own (drawn per adaptation period), and every
+per-box and per-day uniform of the selection stream (tie-breaks, exploration keys, detection,
+stochastic rounding of the day's capacity) is drawn up front, in a fixed order, before the
+daily loop. So with the same seed a change of capacity does not reshuffle which boxes carry
+cocaine or which inspections would find it, and with a fixed ranking a larger capacity selects a
+superset of the boxes a smaller one selects (see
+:func:`~callao.targeting.selection.select_for_inspection`).
 """
 
 from __future__ import annotations
@@ -25,9 +36,11 @@ import numpy as np
 import pandas as pd
 
 from callao.scenario.model import Targeting
-from callao.targeting.selection import select_for_inspection
-from callao.targeting.profile import profile_score
+from callao.targeting.features import smoothed_rate
+from callao.targeting.model import RiskModel, fit_booster, predict_booster
+from callao.targeting.profile import CONCEALMENT_GOODS, EUROPE_PORTS, NEW_EXPORTER_SHIPMENTS, profile_weight
 from callao.targeting.reference import EXPORT_COMMODITIES, PORTS, REGION_PULL
+from callao.targeting.selection import select_for_inspection
 from callao.targeting.smugglers import ContrabandParams, SmugglerState, detection_rates, draw_contraband
 
 START_DATE = pd.Timestamp("2024-01-01")
@@ -44,17 +57,18 @@ N_EXPORTERS_PER_COMMODITY = 80
 N_DECLARANTS = 120
 N_BUYERS = 3000
 
-
-@dataclass
-class TargetingOutcome:
-    """Per export box (in the order given): channel (1 green, 2 scan, 3 exam), cocaine kg, found,
-    risk score used for the selection, exporter id; and the declarations themselves."""
-
-    channel: np.ndarray
-    contraband_kg: np.ndarray
-    found: np.ndarray
-    risk: np.ndarray
-    declarations: pd.DataFrame
+TWIN_MODEL = RiskModel(n_estimators=40, learning_rate=0.05, num_leaves=7, min_child_samples=30, cat_smooth=20.0,
+                       colsample_bytree=0.8, reg_lambda=5.0, max_cat_to_onehot=32, min_data_per_group=30,
+                       smoothing=20.0, random_state=0, n_jobs=1)
+"""The twin's risk model: a small booster (its training windows hold a few thousand inspected
+boxes with tens of loads), with the LightGBM parameters of ``TWIN_MODEL.lgb_params()``."""
+NEGATIVE_SHARE = 0.25
+"""Share of the clean inspected boxes of the training window the booster is fitted on (each
+weighted 1 / share; every found load is kept): negative down-sampling, standard for rare
+positives, makes each retraining ~4 times cheaper with the same expected gradients."""
+EXPLORE_MODE = "uncertainty"
+"""Exploration picks are weighted by p × (1 − p) (boxes the model is least sure about) rather
+than uniform: with ~0.4% loaded boxes, uniform exploration almost never finds a load."""
 
 
 def _labelled(codes: np.ndarray, labels: list[str] | np.ndarray) -> pd.Categorical:
@@ -66,18 +80,68 @@ def _labelled(codes: np.ndarray, labels: list[str] | np.ndarray) -> pd.Categoric
     return pd.Categorical.from_codes(remap[codes], categories=labels[used])
 
 
-def declare_exports(commodity: np.ndarray, destination: np.ndarray, reefer: np.ndarray,
-                    day: np.ndarray, container_id: np.ndarray, front_box_share: float,
-                    rng: np.random.Generator) -> pd.DataFrame:
-    """A declaration (callao targeting schema) for each export box: exporter (a heavy-tailed
-    population per commodity, plus short-lived front companies), broker, buyer, HS code, value,
-    weight, destination. ``exporter_type`` is ground truth for the smugglers, not a feature.
+@dataclass
+class Declarations:
+    """Export declarations as integer codes, one row per box (ground truth ``front`` included):
+    commodity, destination, exporter, broker and buyer codes with their label tables, weight
+    (kg), value (USD), reefer flag and day. :meth:`frame` gives the callao targeting schema."""
 
-    Identifier and text columns are pandas categoricals built from integer codes (fast; the
-    values are the same strings)."""
-    n = commodity.size
+    day: np.ndarray
+    container_id: np.ndarray
+    commodity: np.ndarray
+    goods: np.ndarray          # commodity name per commodity code
+    hs: np.ndarray             # HS code per commodity code
+    destination: np.ndarray
+    locode: list[str]          # UN/LOCODE per destination code
+    country: list[str]         # country per destination code
+    exporter: np.ndarray
+    exporter_names: list[str]  # per exporter code
+    broker: np.ndarray
+    buyer: np.ndarray
+    weight_kg: np.ndarray
+    value_usd: np.ndarray
+    reefer: np.ndarray
+    front: np.ndarray
+
+    def __len__(self) -> int:
+        return self.day.size
+
+    def exporter_id(self) -> pd.Categorical:
+        return _labelled(self.exporter, self.exporter_names)
+
+    def frame(self) -> pd.DataFrame:
+        """The declarations in the callao targeting schema (``exporter_type`` is ground truth
+        for the smugglers, not a feature). Identifier and text columns are categoricals."""
+        n = len(self)
+        hs, country = self.hs, np.asarray(self.country, dtype=object)
+        const = lambda v: pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[v])  # noqa: E731
+        return pd.DataFrame({
+            "declaration_id": "CLL-" + pd.Series(self.container_id).astype(str),
+            "date": START_DATE + pd.to_timedelta(self.day, unit="D"),
+            "exporter_id": self.exporter_id(),
+            "importer_id": _labelled(self.buyer, [f"BUY-{i}" for i in range(N_BUYERS)]),
+            "declarant_id": _labelled(self.broker, [f"AGT-{i}" for i in range(N_DECLARANTS)]),
+            "hs_code": _labelled(self.commodity, hs) if len(set(hs)) == len(hs) else hs[self.commodity],
+            "commodity": _labelled(self.commodity, self.goods), "origin_country": const("PE"),
+            "destination_country": (_labelled(self.destination, country) if len(set(country)) == len(country)
+                                    else country[self.destination]),
+            "origin_port": const("PECLL"), "destination_port": _labelled(self.destination, self.locode),
+            "route": _labelled(self.destination, ["PECLL>" + x for x in self.locode]),
+            "value_usd": self.value_usd, "weight_kg": self.weight_kg, "direction": const("export"),
+            "reefer": self.reefer.astype(float), "office_id": const("118"),
+            "exporter_type": _labelled(self.front.astype(np.int8), ["established", "front"]),
+            "day": self.day,
+        })
+
+
+def draw_declarations(commodity: np.ndarray | pd.Categorical, destination: np.ndarray | pd.Categorical,
+                      reefer: np.ndarray, day: np.ndarray, container_id: np.ndarray, front_box_share: float,
+                      rng: np.random.Generator) -> Declarations:
+    """A declaration for each export box: exporter (a heavy-tailed population per commodity, plus
+    short-lived front companies), broker, buyer, HS code, value, weight, destination."""
+    n = len(commodity)
     table = {c.name: c for c in EXPORT_COMMODITIES}
-    code, goods_u = pd.factorize(pd.Series(commodity, dtype=object))
+    code, goods_u = pd.factorize(commodity)
     goods_u = np.asarray(goods_u, dtype=object)
     hs = np.array([table[g].hs_code if g in table else "999999" for g in goods_u], dtype=object)
     usd_kg = np.array([table[g].usd_per_kg if g in table else 2.0 for g in goods_u], float)[code]
@@ -93,30 +157,45 @@ def declare_exports(commodity: np.ndarray, destination: np.ndarray, reefer: np.n
                 for k in ex_u.tolist()]
     broker = np.minimum(rng.zipf(1.5, n), N_DECLARANTS) - 1
     broker = np.where(front & (rng.random(n) < 0.5), N_DECLARANTS - 1 - rng.integers(0, 4, n), broker)
-    dcode, dest_u = pd.factorize(pd.Series(destination, dtype=object))
+    dcode, dest_u = pd.factorize(destination)
     ports = [PORT_TABLE.get(d) for d in dest_u]
     locode = [p[0] if p else str(d) for p, d in zip(ports, dest_u)]
     country = [p[1] if p else "" for p in ports]
     weight = np.round(kg_box * np.exp(0.15 * rng.standard_normal(n)))
     value = np.round(weight * usd_kg * np.exp(np.where(front, -0.25, 0.0) + 0.2 * rng.standard_normal(n)), 2)
     buyer = rng.integers(0, N_BUYERS, n)
-    const = lambda v: pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[v])  # noqa: E731
-    return pd.DataFrame({
-        "declaration_id": "CLL-" + pd.Series(container_id).astype(str),
-        "date": START_DATE + pd.to_timedelta(day, unit="D"),
-        "exporter_id": _labelled(ex_code, ex_names),
-        "importer_id": _labelled(buyer, [f"BUY-{i}" for i in range(N_BUYERS)]),
-        "declarant_id": _labelled(broker, [f"AGT-{i}" for i in range(N_DECLARANTS)]),
-        "hs_code": _labelled(code, hs) if len(set(hs)) == len(hs) else hs[code],
-        "commodity": _labelled(code, goods_u), "origin_country": const("PE"),
-        "destination_country": _labelled(dcode, country) if len(set(country)) == len(country) else np.asarray(country, object)[dcode],
-        "origin_port": const("PECLL"), "destination_port": _labelled(dcode, locode),
-        "route": _labelled(dcode, ["PECLL>" + x for x in locode]),
-        "value_usd": value, "weight_kg": weight, "direction": const("export"),
-        "reefer": reefer.astype(float), "office_id": const("118"),
-        "exporter_type": _labelled(front.astype(np.int8), ["established", "front"]),
-        "day": day,
-    })
+    return Declarations(np.asarray(day), np.asarray(container_id), code.astype(np.int64), goods_u, hs,
+                        dcode.astype(np.int64), locode, country, ex_code.astype(np.int64), ex_names,
+                        broker.astype(np.int64), buyer, weight, value, np.asarray(reefer, bool), front)
+
+
+def declare_exports(commodity: np.ndarray, destination: np.ndarray, reefer: np.ndarray,
+                    day: np.ndarray, container_id: np.ndarray, front_box_share: float,
+                    rng: np.random.Generator) -> pd.DataFrame:
+    """:func:`draw_declarations` as a DataFrame in the callao targeting schema."""
+    return draw_declarations(commodity, destination, reefer, day, container_id, front_box_share, rng).frame()
+
+
+@dataclass
+class TargetingOutcome:
+    """Per export box (in the order given): channel (1 green, 2 scan, 3 exam), cocaine kg, found,
+    risk score used for the selection, exporter id, and the 0/1 label of inspected boxes (NaN
+    otherwise); :meth:`declarations` gives the declarations themselves."""
+
+    channel: np.ndarray
+    contraband_kg: np.ndarray
+    found: np.ndarray
+    risk: np.ndarray
+    exporter_id: pd.Categorical
+    illicit: np.ndarray
+    _declarations: Declarations
+    _back: np.ndarray
+
+    def declarations(self) -> pd.DataFrame:
+        """The declarations (callao schema, in the order given) with ``illicit``,
+        ``contraband_kg`` and ``risk``: a labelled declaration file for the targeting tools."""
+        return self._declarations.frame().iloc[self._back].reset_index(drop=True).assign(
+            illicit=self.illicit, contraband_kg=self.contraband_kg, risk=self.risk)
 
 
 def _initial_state() -> SmugglerState:
@@ -134,23 +213,48 @@ def export_capacity_per_day(tg: Targeting, scanners: int, scans_per_hour: float,
     return tg.scanner_share * scanners * 24.0 * scans_per_hour, tg.exam_share * exams_per_day
 
 
-def _count(rate: float, n: int, rng: np.random.Generator) -> int:
-    """Inspections for a batch of ``n``: ``rate × n`` with stochastic rounding (unbiased)."""
-    x = rate * n
-    return int(np.floor(x) + (rng.random() < x - np.floor(x)))
+def _small(key: np.ndarray) -> np.ndarray:
+    """Non-negative integer codes in the narrowest type (16-bit codes sort by radix sort)."""
+    return key.astype(np.uint16) if key.size and key.max() < 65536 else key
 
 
-def _codes(decl: pd.DataFrame, col: str) -> np.ndarray:
-    values = decl[col]
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy().astype(np.int64)
-    return pd.factorize(values)[0]
+def _cumcount(key: np.ndarray) -> np.ndarray:
+    """Per row: earlier rows (in row order) with the same key."""
+    o = np.argsort(_small(key), kind="stable")
+    ks = key[o]
+    pos = np.arange(key.size)
+    start = np.maximum.accumulate(np.where(np.r_[True, ks[1:] != ks[:-1]], pos, 0)) if key.size else pos
+    out = np.empty(key.size, np.int64)
+    out[o] = pos - start
+    return out
 
 
-def _before_today(key: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Per row (rows sorted by day): rows with the same key on strictly earlier days."""
-    g = pd.DataFrame({"k": key, "d": day})
-    return (g.groupby("k").cumcount() - g.groupby(["k", "d"]).cumcount()).to_numpy(np.float64)
+class _KeyHistory:
+    """Per row (rows in day order) of an integer key: rows with the same key on earlier days."""
+
+    def __init__(self, key: np.ndarray, day: np.ndarray) -> None:
+        n = key.size
+        o = np.argsort(_small(key), kind="stable")  # by key, then day (rows are in day order)
+        ks, ds = key[o], day[o] - (day.min() if n else 0)
+        pos = np.arange(n)
+        new_key = np.r_[True, ks[1:] != ks[:-1]] if n else np.zeros(0, bool)
+        new_day = new_key | (np.r_[True, ds[1:] != ds[:-1]] if n else new_key)
+        key_start = np.maximum.accumulate(np.where(new_key, pos, 0)) if n else pos
+        day_start = np.maximum.accumulate(np.where(new_day, pos, 0)) if n else pos
+        self._order, self._key_start = o, key_start
+        self._span = int(ds.max()) + 16 if n else 16
+        self._sorted = ks.astype(np.int64) * self._span + ds
+        self.earlier = np.empty(n, np.int64)
+        self.earlier[o] = day_start - key_start
+        self.first_day = np.empty(n, np.int64)
+        self.first_day[o] = day[o][key_start] if n else key_start
+
+    def before(self, lag_days: int) -> np.ndarray:
+        """Per row: rows with the same key on days before its day − ``lag_days``."""
+        q = self._sorted - lag_days
+        out = np.empty(self._sorted.size, np.int64)
+        out[self._order] = np.searchsorted(self._sorted, q, side="left") - self._key_start
+        return out
 
 
 class TwinFeatures:
@@ -164,39 +268,36 @@ class TwinFeatures:
     last 7 days; for the broker its earlier declarations. Outcome-based (labels of days before
     today, i.e. inspected boxes only; a missed load counts as clean, as customs would see it):
     per exporter, broker, commodity, destination, commodity × destination and exporter age band,
-    the decayed number of inspections and smoothed hit rate
-    ``(hits + s × prior) / (inspections + s)``, with ``prior`` the decayed global hit rate and an
-    e-folding time of ``tau`` days, so the rates follow smugglers who move."""
+    the decayed number of inspections and the smoothed hit rate
+    (:func:`~callao.targeting.features.smoothed_rate`, pseudo-count ``smoothing``) toward
+    ``prior``, the decayed global hit rate, with an e-folding time of ``tau`` days, so the rates
+    follow smugglers who move."""
 
     NAMES = ("commodity", "destination", "broker", "reefer", "log_weight", "price_vs_commodity",
              "exporter_prior", "exporter_age", "exporter_recent", "broker_prior")
     CATEGORICAL = (0, 1, 2)
     KEYS = ("exporter", "broker", "commodity", "destination", "commodity_destination", "age_band")
 
-    def __init__(self, decl: pd.DataFrame, day: np.ndarray, warmup_days: int, tau: float,
-                 smoothing: float = 20.0) -> None:
+    def __init__(self, decl: Declarations, warmup_days: int, tau: float, smoothing: float = 20.0) -> None:
         n = len(decl)
-        cm, ds, ag, ex = (_codes(decl, c) for c in ("commodity", "destination_port", "declarant_id", "exporter_id"))
-        lvk = np.log1p(decl["value_usd"].to_numpy(float)) - np.log1p(decl["weight_kg"].to_numpy(float))
-        early = day < day.min() + max(warmup_days, 1)
-        med = pd.Series(lvk[early]).groupby(cm[early]).median().reindex(range(cm.max() + 1))
-        med = med.fillna(pd.Series(lvk).groupby(cm).median()).to_numpy()
-        first = pd.Series(day).groupby(ex).transform("min").to_numpy()
-        age = (day - first).astype(float)
-        ex_prior = _before_today(ex, day)
-        # shipments of the exporter in the 7 days before today: earlier shipments now minus those
-        # before day - 7 (rows of the same exporter on days < day - 7, by binary search)
-        by = np.lexsort((day, ex))
-        span = int(day.max() - day.min()) + 16 if n else 16
-        sorted_key = ex[by] * span + (day[by] - day.min())
-        week_ago = np.searchsorted(sorted_key, ex * span + (day - day.min() - 7), side="left")
-        week_ago -= np.searchsorted(ex[by], ex, side="left")
+        day = decl.day
+        cm, ds, ag, ex = decl.commodity, decl.destination, decl.broker, decl.exporter
+        lvk = np.log1p(decl.value_usd) - np.log1p(decl.weight_kg)
+        early = day < day.min() + max(warmup_days, 1) if n else np.zeros(0, bool)
+        n_goods = int(cm.max()) + 1 if n else 1
+        med = pd.Series(lvk[early]).groupby(cm[early]).median().reindex(range(n_goods)).to_numpy()
+        if np.isnan(med).any():  # a commodity first seen after the warm-up: its median over the run
+            med = np.where(np.isnan(med), pd.Series(lvk).groupby(cm).median().reindex(range(n_goods)).to_numpy(), med)
+        exh = _KeyHistory(ex, day)
+        age = (day - exh.first_day).astype(float)
+        ex_prior = exh.earlier.astype(float)
         self.X = np.column_stack([
-            cm, ds, ag, decl["reefer"].to_numpy(float), np.log1p(decl["weight_kg"].to_numpy(float)),
-            lvk - med[cm], np.log1p(ex_prior), age, ex_prior - week_ago, np.log1p(_before_today(ag, day)),
+            cm, ds, ag, decl.reefer.astype(float), np.log1p(decl.weight_kg),
+            lvk - med[cm], np.log1p(ex_prior), age, ex_prior - exh.before(7),
+            np.log1p(_KeyHistory(ag, day).earlier.astype(float)),
         ]).astype(np.float64)
         band = np.searchsorted([7, 21, 42, 90], age, side="right")  # exporter age band
-        self.key_codes = [ex, ag, cm, ds, cm * (ds.max() + 1) + ds, band]
+        self.key_codes = [ex, ag, cm, ds, cm * (int(ds.max()) + 1 if n else 1) + ds, band]
         self.sizes = [int(k.max()) + 1 if n else 1 for k in self.key_codes]
         self.insp = [np.zeros(s) for s in self.sizes]
         self.hits = [np.zeros(s) for s in self.sizes]
@@ -204,44 +305,48 @@ class TwinFeatures:
         self.decay = float(np.exp(-1.0 / tau))
         self.smoothing = smoothing
         self.names = list(self.NAMES) + [f"{k}_{f}" for k in self.KEYS for f in ("insp", "rate")]
-        self.F = np.full((n, len(self.names)), np.nan)
 
     def today(self, rows: slice) -> np.ndarray:
-        """Features of today's rows (and store them): outcomes of earlier days only."""
+        """Features of today's rows: outcomes of earlier days only."""
         prior = (self.g_hits + 1.0) / (self.g_insp + 250.0)  # ~0.4% before any outcome
-        cols = [self.X[rows]]
+        f = np.empty((rows.stop - rows.start, len(self.names)))
+        f[:, :self.X.shape[1]] = self.X[rows]
+        col = self.X.shape[1]
         for k, insp, hits in zip(self.key_codes, self.insp, self.hits):
             c = k[rows]
-            cols.append(np.column_stack([insp[c], (hits[c] + self.smoothing * prior) / (insp[c] + self.smoothing)]))
-        f = np.concatenate(cols, axis=1)
-        self.F[rows] = f
+            f[:, col] = insp_c = insp[c]
+            f[:, col + 1] = smoothed_rate(hits[c], insp_c, prior, self.smoothing)
+            col += 2
         return f
 
     def learn(self, rows: slice, inspected: np.ndarray, hit: np.ndarray) -> None:
         """End of day: decay, then add the day's outcomes (inspected boxes only)."""
-        for k, insp, hits in zip(self.key_codes, self.insp, self.hits):
+        found = hit[inspected].astype(float)
+        for k, insp, hits, size in zip(self.key_codes, self.insp, self.hits, self.sizes):
+            c = k[rows][inspected]
             insp *= self.decay
             hits *= self.decay
-            c = k[rows][inspected]
-            np.add.at(insp, c, 1.0)
-            np.add.at(hits, c, hit[inspected].astype(float))
+            insp += np.bincount(c, minlength=size)
+            hits += np.bincount(c, weights=found, minlength=size)
         self.g_insp = self.g_insp * self.decay + float(inspected.sum())
-        self.g_hits = self.g_hits * self.decay + float(hit[inspected].sum())
+        self.g_hits = self.g_hits * self.decay + float(found.sum())
 
 
-MODEL_PARAMS = {
-    "objective": "binary", "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": 30,
-    "feature_fraction": 0.8, "lambda_l2": 5.0, "max_cat_to_onehot": 32, "cat_smooth": 20.0,
-    "min_data_per_group": 30, "force_col_wise": True, "num_threads": 1, "verbose": -1, "deterministic": True, "seed": 0,
-}
-N_TREES = 40
-EXPLORE_MODE = "uncertainty"
-"""Exploration picks are weighted by p × (1 − p) (boxes the model is least sure about) rather
-than uniform: with ~0.4% loaded boxes, uniform exploration almost never finds a load."""
+def _train(F: np.ndarray, y: np.ndarray, u: np.ndarray, names: list[str]) -> lgb.Booster | None:
+    """Fit :data:`TWIN_MODEL`'s booster on inspected boxes (their features as of their own day,
+    outcomes as labels): every found load and the clean boxes with ``u`` < :data:`NEGATIVE_SHARE`
+    (weighted 1 / share); None with a single class."""
+    if y.size == 0 or y.max() == y.min():
+        return None
+    keep = (y > 0) | (u < NEGATIVE_SHARE)
+    weight = np.where(y[keep] > 0, 1.0, 1.0 / NEGATIVE_SHARE)
+    params = TWIN_MODEL.lgb_params() | {"force_col_wise": True}
+    return fit_booster(F[keep], y[keep], params, TWIN_MODEL.n_estimators, TwinFeatures.CATEGORICAL, weight,
+                       feature_names=names)
 
 
-def target_exports(tg: Targeting, commodity: np.ndarray, destination: np.ndarray, reefer: np.ndarray,
-                   t_request_h: np.ndarray, container_id: np.ndarray,
+def target_exports(tg: Targeting, commodity: np.ndarray | pd.Categorical, destination: np.ndarray | pd.Categorical,
+                   reefer: np.ndarray, t_request_h: np.ndarray, container_id: np.ndarray,
                    rng_decl: np.random.Generator, rng_cocaine: np.random.Generator,
                    rng_select: np.random.Generator, pool: np.ndarray | None = None,
                    capacity_per_day: list[tuple[float, float]] | None = None) -> TargetingOutcome:
@@ -256,17 +361,28 @@ def target_exports(tg: Targeting, commodity: np.ndarray, destination: np.ndarray
     Capacity: ``capacity_per_day[j]`` = (scans, exams) a day the port control unit can spend on
     the exports of inspection pool ``pool == j`` (what its share of the pool's scanner-hours and
     exam teams processes, see :func:`export_capacity_per_day`); fractional counts are rounded
-    stochastically each day. By default one pool with 4% scans and 3% exams of ~1,450 exports a
-    day."""
-    n = commodity.size
+    stochastically each day (``floor(x + u)``, monotone in ``x``). By default one pool with 4%
+    scans and 3% exams of ~1,450 exports a day. ``commodity`` and ``destination`` may be
+    categoricals (faster than strings)."""
+    n = len(commodity)
     pool = np.zeros(n, np.int64) if pool is None else np.asarray(pool, np.int64)
     capacity_per_day = capacity_per_day or [(58.0, 44.0)]
-    day = np.floor(t_request_h / 24.0).astype(np.int64)
+    day = np.floor(np.asarray(t_request_h) / 24.0).astype(np.int64)
     order = np.argsort(day, kind="stable")
     pool = pool[order]
-    decl = declare_exports(commodity[order], destination[order], reefer[order], day[order],
-                           container_id[order], tg.front_box_share, rng_decl)
-    d = decl["day"].to_numpy()
+    D = draw_declarations(commodity[order], destination[order], np.asarray(reefer)[order], day[order],
+                          np.asarray(container_id)[order], tg.front_box_share, rng_decl)
+    d = D.day
+    first = int(d.min()) if n else 0
+    bounds = np.searchsorted(d, np.arange(first, int(d.max()) + 2 if n else first + 1))
+    n_days = len(bounds) - 1
+    # every uniform of the selection stream, up front and in a fixed order (see the module doc)
+    u_tie = rng_select.random(n)       # random policy's score; the profile's tie-break
+    u_explore = rng_select.random(n)   # exploration keys
+    u_detect = rng_select.random(n)    # a scan or exam finds a load when u < its detection chance
+    u_round = rng_select.random((n_days, len(capacity_per_day), 2))  # stochastic rounding (exams, scans)
+    u_train = rng_select.random(n)     # negative down-sampling of the training rows
+
     params = ContrabandParams(share=tg.contraband_share, front_share=tg.front_company_share)
     state = _initial_state()
     kg, risk = np.zeros(n), np.full(n, np.nan)
@@ -274,79 +390,78 @@ def target_exports(tg: Targeting, commodity: np.ndarray, destination: np.ndarray
     labels = np.full(n, np.nan)
     booster: lgb.Booster | None = None
     learn = tg.policy in ("model", "model_explore")
-    features = TwinFeatures(decl, d, tg.warmup_days, tau=tg.history_days / 2) if learn and n else None
-    goods = decl["commodity"].to_numpy()
-    ports = decl["destination_port"].to_numpy()
-    exporters = decl["exporter_id"].to_numpy()
-    is_front = (decl["exporter_type"] == "front").to_numpy()
-    rfr = decl["reefer"].to_numpy() > 0
+    features = TwinFeatures(D, tg.warmup_days, tau=tg.history_days / 2, smoothing=TWIN_MODEL.smoothing) if learn and n else None
+    seen_rows: list[np.ndarray] = []   # per day: the inspected rows (training rows) ...
+    seen_F: list[np.ndarray] = []      # ... their features as of that day
+    goods = pd.Categorical.from_codes(D.commodity, categories=pd.Index(D.goods, dtype=object))
+    lc_code, lc_u = pd.factorize(np.asarray(D.locode, dtype=object))  # destination code -> UN/LOCODE
+    ports = pd.Categorical.from_codes(lc_code[D.destination], categories=pd.Index(lc_u, dtype=object))
+    ex_type = pd.Categorical.from_codes(D.front.astype(np.int8), categories=["established", "front"])
     if tg.policy != "random":  # the fixed rule (also the learned policies' warm-up)
-        profile = profile_score(decl, decl.groupby("exporter_id", observed=True).cumcount().to_numpy())
-    first = int(d.min()) if n else 0
-    bounds = np.searchsorted(d, np.arange(first, int(d.max()) + 2 if n else first + 1))
+        europe = np.array([x in EUROPE_PORTS for x in D.locode], bool)[D.destination]
+        conceal = np.array([g in CONCEALMENT_GOODS for g in D.goods], bool)[D.commodity]
+        profile = profile_weight(europe, conceal, _cumcount(D.exporter) < NEW_EXPORTER_SHIPMENTS)
     last_train = period_start = first
     drawn_to = first  # cocaine is drawn for a whole adaptation period at once (the state is fixed;
     # the expected number of loads is share × boxes over the period rather than each day)
-    for today, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:]), start=first):
-        if learn and today - first >= tg.warmup_days and (booster is None or today - last_train >= tg.retrain_days):
-            booster = _train(features, labels, d, today, tg.history_days) or booster
+    pools = [(j, scans, exams, pool == j) for j, (scans, exams) in enumerate(capacity_per_day)]
+    for t, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+        today = first + t
+        if learn and t >= tg.warmup_days and (booster is None or today - last_train >= tg.retrain_days):
+            start = max(0, t - tg.history_days)
+            rows_w = np.concatenate(seen_rows[start:t]) if t > start else np.zeros(0, np.int64)
+            if rows_w.size:
+                booster = _train(np.concatenate(seen_F[start:t]), labels[rows_w], u_train[rows_w],
+                                 features.names) or booster
             last_train = today
         if today - period_start >= tg.adapt_days:
             past = slice(bounds[period_start - first], lo)
             seen = pd.DataFrame({"commodity": goods[past], "destination_port": ports[past],
-                                 "exporter_type": np.where(is_front[past], "front", "established"),
-                                 "contraband_kg": kg[past]})
+                                 "exporter_type": ex_type[past], "contraband_kg": kg[past]})
             state = state.adapt(detection_rates(seen, channel[past] > 1), tg.adaptiveness)
             period_start = today
         if today >= drawn_to:  # the smugglers' state is fixed until the next adaptation
-            drawn_to = min(period_start + tg.adapt_days, first + len(bounds) - 1)
+            drawn_to = min(period_start + tg.adapt_days, first + n_days)
             batch = slice(lo, bounds[drawn_to - first])
-            kg[batch] = draw_contraband(goods[batch], ports[batch], exporters[batch], rfr[batch], rng_cocaine,
-                                        state, params, front_company=is_front[batch])
+            kg[batch] = draw_contraband(goods[batch], ports[batch], D.exporter[batch], D.reefer[batch], rng_cocaine,
+                                        state, params, front_company=D.front[batch])
         if hi == lo:
+            if features is not None:
+                seen_rows.append(np.zeros(0, np.int64))
+                seen_F.append(np.zeros((0, len(features.names))))
             continue
         rows = slice(lo, hi)
         f = features.today(rows) if features is not None else None
         if tg.policy == "random":
-            score = rng_select.random(hi - lo)
+            score = u_tie[rows]
         elif booster is None:
-            score = profile[rows] + 1e-3 * rng_select.random(hi - lo)
+            score = profile[rows] + 1e-3 * u_tie[rows]
         else:
-            score = booster.predict(f)
+            score = predict_booster(booster, f, TWIN_MODEL.n_jobs)
         risk[rows] = score
         explore = tg.exploration_share if tg.policy == "model_explore" and booster is not None else 0.0
         ch = channel[rows]
-        for j, (scans, exams) in enumerate(capacity_per_day):
-            mine = np.flatnonzero(pool[rows] == j)
-            k_exam = min(_count(exams, 1, rng_select), mine.size)
-            k = min(k_exam + _count(scans, 1, rng_select), mine.size)
+        ue = u_explore[rows]
+        for j, scans, exams, in_pool in pools:
+            mine = np.flatnonzero(in_pool[rows]) if len(pools) > 1 else np.arange(hi - lo)
+            k_exam = min(int(np.floor(exams + u_round[t, j, 0])), mine.size)
+            k = min(k_exam + int(np.floor(scans + u_round[t, j, 1])), mine.size)
             if k == 0:
                 continue
-            picked = mine[select_for_inspection(score[mine], k, rng_select, explore, EXPLORE_MODE)]
+            picked = mine[select_for_inspection(score[mine], k, rng_select, explore, EXPLORE_MODE, uniforms=ue[mine])]
             picked = picked[np.argsort(-score[picked], kind="stable")]
             ch[picked[:k_exam]] = 3
             ch[picked[k_exam:]] = 2
+        inspected = ch > 1
         p_find = np.where(ch == 3, tg.exam_detection, np.where(ch == 2, tg.scan_detection, 0.0))
-        hit = (kg[rows] > 0) & (rng_select.random(hi - lo) < p_find)
+        hit = (kg[rows] > 0) & (u_detect[rows] < p_find)
         found[rows] = hit
-        lab = labels[rows]
-        lab[ch > 1] = hit[ch > 1]
+        labels[rows][inspected] = hit[inspected]
         if features is not None:
-            features.learn(rows, ch > 1, hit)
+            seen_rows.append(lo + np.flatnonzero(inspected))
+            seen_F.append(f[inspected])
+            features.learn(rows, inspected, hit)
     back = np.empty(n, np.int64)
     back[order] = np.arange(n)
-    decl = decl.assign(illicit=labels, contraband_kg=kg, risk=risk).iloc[back].reset_index(drop=True)
-    return TargetingOutcome(channel[back], kg[back], found[back], risk[back], decl)
-
-
-def _train(features: TwinFeatures, labels: np.ndarray, day: np.ndarray, today: int,
-           history_days: int) -> lgb.Booster | None:
-    """Fit the risk model on the inspected boxes of the last ``history_days`` (their features as
-    of their own day, outcomes as labels)."""
-    window = (day >= today - history_days) & (day < today) & ~np.isnan(labels)
-    y = labels[window]
-    if y.size == 0 or y.max() == y.min():
-        return None
-    data = lgb.Dataset(features.F[window], label=y, feature_name=features.names,
-                       categorical_feature=list(TwinFeatures.CATEGORICAL), free_raw_data=True)
-    return lgb.train(MODEL_PARAMS, data, num_boost_round=N_TREES)
+    exporter_id = D.exporter_id()[back]
+    return TargetingOutcome(channel[back], kg[back], found[back], risk[back], exporter_id, labels[back], D, back)

@@ -38,6 +38,13 @@ _MISSING = "\x00missing"
 _ALL = "__all__"  # the key of the global table, whose past hit rate is the smoothing prior
 
 
+def smoothed_rate(hits: np.ndarray, inspected: np.ndarray, prior: np.ndarray | float, smoothing: float) -> np.ndarray:
+    """The past hit rate shrunk toward ``prior`` by ``smoothing`` pseudo-inspections:
+    ``(hits + smoothing × prior) / (inspected + smoothing)`` (the rule of every past-hit-rate
+    feature, here and in the twin's :class:`callao.sim.inspection.TwinFeatures`)."""
+    return (hits + smoothing * prior) / (inspected + smoothing)
+
+
 def add_derived(df: pd.DataFrame) -> pd.DataFrame:
     """Add the HS levels ``hs2``, ``hs4``, ``hs6`` (string prefixes of ``hs_code``)."""
     out = df.copy()
@@ -143,7 +150,7 @@ def history_features(
         if prior is None:  # the global past hit rate, as of each row's date
             prior = np.where(insp > 0, hits / np.maximum(insp, 1.0), np.nan)
             continue
-        rate = (hits + smoothing * prior) / (insp + smoothing)
+        rate = smoothed_rate(hits, insp, prior, smoothing)
         miss = missing.to_numpy()
         seen[miss] = np.nan
         insp[miss] = np.nan

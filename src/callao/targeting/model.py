@@ -20,6 +20,23 @@ from callao.targeting.features import FeatureBuilder
 FORMAT_VERSION = 1
 
 
+def fit_booster(F: pd.DataFrame | np.ndarray, y: np.ndarray, params: dict, n_trees: int,
+                categorical: list | tuple, weight: np.ndarray | None = None,
+                feature_names: list[str] | str = "auto") -> lgb.Booster:
+    """The LightGBM fit shared by :meth:`RiskModel.fit` and the twin's customs stage
+    (:mod:`callao.sim.inspection`): ``params`` from :meth:`RiskModel.lgb_params`, ``n_trees``
+    boosting rounds, ``categorical`` columns (names or positions) as LightGBM categoricals."""
+    data = lgb.Dataset(F, label=y, weight=weight, feature_name=feature_names,
+                       categorical_feature=list(categorical), free_raw_data=True)
+    return lgb.train(params, data, num_boost_round=n_trees)
+
+
+def predict_booster(booster: lgb.Booster, F: pd.DataFrame | np.ndarray, n_jobs: int = 1) -> np.ndarray:
+    """P(illicit) from a fitted booster on ``n_jobs`` threads (OpenMP threads on an oversubscribed
+    machine cost far more than they save on a day's batch of declarations)."""
+    return booster.predict(F, num_threads=n_jobs)
+
+
 class RiskModel(ClassifierMixin, BaseEstimator):
     """Probability that a declaration is illicit (fraud or contraband).
 
@@ -32,8 +49,9 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     options ``smoothing`` (pseudo-count of the past-hit-rate prior), ``revenue_weight`` (illicit
     training rows weigh ``1 + revenue_weight × log1p(revenue) / mean log1p(revenue)``, so the
     ranking favours high-revenue cases; 0 = plain classification), ``history`` and
-    ``id_categories`` (see :class:`~callao.targeting.features.FeatureBuilder`), ``random_state``
-    and ``n_jobs`` (LightGBM threads; default 1, because OpenMP threads slow down badly when the
+    ``id_categories`` (see :class:`~callao.targeting.features.FeatureBuilder`), ``reg_lambda``
+    (L2 penalty on leaf values), ``max_cat_to_onehot`` and ``min_data_per_group`` (LightGBM's
+    categorical-split settings), ``random_state`` and ``n_jobs`` (LightGBM threads; default 1, because OpenMP threads slow down badly when the
     cores are oversubscribed, e.g. under ``pytest -n 2``).
     """
 
@@ -53,6 +71,9 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         id_categories: bool = True,
         random_state: int = 0,
         n_jobs: int = 1,
+        reg_lambda: float = 0.0,
+        max_cat_to_onehot: int = 8,
+        min_data_per_group: int = 20,
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -68,6 +89,9 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         self.id_categories = id_categories
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.reg_lambda = reg_lambda
+        self.max_cat_to_onehot = max_cat_to_onehot
+        self.min_data_per_group = min_data_per_group
 
     # -- learning ---------------------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y: pd.Series | np.ndarray | None = None) -> "RiskModel":
@@ -99,9 +123,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
             mean = lr[yl == 1].mean() if (yl == 1).any() else 0.0
             if mean > 0:
                 weight = 1.0 + self.revenue_weight * lr / mean
-        data = lgb.Dataset(F, label=yl, weight=weight, categorical_feature=list(self.features_.categories_),
-                           free_raw_data=True)
-        self.booster_ = lgb.train(params, data, num_boost_round=self.n_estimators)
+        self.booster_ = fit_booster(F, yl, params, self.n_estimators, list(self.features_.categories_), weight)
         if self.revenue_exponent > 0 and log_rev is not None:
             hit = yl == 1
             if hit.sum() >= 20:
@@ -118,8 +140,8 @@ class RiskModel(ClassifierMixin, BaseEstimator):
             "min_child_samples": self.min_child_samples, "cat_smooth": self.cat_smooth,
             "feature_fraction": self.colsample_bytree, "bagging_fraction": self.subsample,
             "bagging_freq": 1 if self.subsample < 1.0 else 0, "seed": self.random_state,
-            "num_threads": self.n_jobs, "verbose": -1, "deterministic": True,
-            "max_cat_to_onehot": 8, "min_data_per_group": 20,
+            "num_threads": self.n_jobs, "verbose": -1, "deterministic": True, "lambda_l2": self.reg_lambda,
+            "max_cat_to_onehot": self.max_cat_to_onehot, "min_data_per_group": self.min_data_per_group,
         }
 
     def rank_score(self, X: pd.DataFrame) -> np.ndarray:
@@ -159,7 +181,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
 
     def _proba(self, F: pd.DataFrame) -> np.ndarray:
         """P(illicit) from a model matrix."""
-        return np.full(len(F), self.base_rate_) if self.booster_ is None else self.booster_.predict(F)
+        return np.full(len(F), self.base_rate_) if self.booster_ is None else predict_booster(self.booster_, F, self.n_jobs)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """0/1 at probability 0.5 (for ranking use :meth:`predict_proba`)."""

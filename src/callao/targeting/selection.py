@@ -33,6 +33,7 @@ def select_for_inspection(
     exploration: float = 0.0,
     mode: ExplorationMode = "random",
     probabilities: np.ndarray | None = None,
+    uniforms: np.ndarray | None = None,
 ) -> np.ndarray:
     """Boolean mask of the declarations to inspect.
 
@@ -42,6 +43,12 @@ def select_for_inspection(
     exceeded and a very small capacity is all exploitation); ``probabilities``: P(illicit) for the uncertainty weights when
     ``scores`` are not probabilities (default: ``scores``). Exactly ``capacity_count(n,
     capacity)`` rows are selected.
+
+    ``uniforms`` (one U(0, 1) per row, drawn beforehand; ``rng`` is then not used): the
+    exploration picks are the rows with the largest keys ``log(u) / w`` (weighted sampling without
+    replacement by exponential keys, Efraimidis and Spirakis 2006; ``w`` = 1 for ``"random"``).
+    With the same scores and uniforms, the selection under a larger capacity then contains the
+    selection under a smaller one (common random numbers across capacities).
     """
     if not 0.0 <= exploration <= 1.0:
         raise ValueError(f"exploration must be in [0, 1], got {exploration}")
@@ -58,11 +65,16 @@ def select_for_inspection(
             probs = scores if probabilities is None else np.asarray(probabilities, dtype=float)
             p = np.clip(np.nan_to_num(probs[rest], nan=0.5), 0.0, 1.0)
             w = p * (1.0 - p) + 1e-9
-            picks = rng.choice(rest, size=n_explore, replace=False, p=w / w.sum())
         elif mode == "random":
-            picks = rng.choice(rest, size=n_explore, replace=False)
+            w = None
         else:
             raise ValueError(f"unknown exploration mode {mode!r}")
+        if uniforms is not None:
+            with np.errstate(divide="ignore"):
+                key = np.log(np.asarray(uniforms, dtype=float)[rest])
+            picks = rest[np.argsort(-(key if w is None else key / w), kind="stable")[:n_explore]]
+        else:
+            picks = rng.choice(rest, size=n_explore, replace=False, p=None if w is None else w / w.sum())
         mask[picks] = True
     return mask
 

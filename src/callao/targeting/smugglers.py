@@ -80,8 +80,21 @@ class SmugglerState:
         return new
 
 
-def _lookup(values: np.ndarray, table: dict[str, float], default: float) -> np.ndarray:
-    return pd.Series(values, dtype="object").map(table).fillna(default).to_numpy(dtype=float)
+def _lookup(values: np.ndarray | pd.Categorical, table: dict[str, float], default: float) -> np.ndarray:
+    """``table[value]`` per row (``default`` where missing), looked up once per distinct value."""
+    codes, uniques = _factorize(values)
+    weights = np.array([table.get(u, default) for u in uniques] + [default], dtype=float)
+    weights[np.isnan(weights)] = default
+    return weights[codes]  # code -1 (a missing value) takes the default (last entry)
+
+
+def _factorize(values: np.ndarray | pd.Categorical) -> tuple[np.ndarray, list]:
+    """Integer codes (-1 for missing) and the distinct values, from a categorical's codes when
+    given one (no per-row strings), else by hashing."""
+    if isinstance(values, pd.Categorical):
+        return values.codes.astype(np.int64), list(values.categories)
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return codes, list(uniques)
 
 
 def draw_contraband(
@@ -109,8 +122,8 @@ def draw_contraband(
     n = len(commodity)
     if n == 0:
         return np.zeros(0)
-    exporter_id = np.asarray(exporter_id).astype(str)
     if front_company is None:
+        exporter_id = np.asarray(exporter_id).astype(str)
         past = _lookup(exporter_id, {k: float(v) for k, v in state.exporter_shipments.items()}, 0.0)
         front = past < params.new_exporter_shipments
         counts = pd.Series(exporter_id).value_counts()
@@ -118,8 +131,8 @@ def draw_contraband(
         state.exporter_shipments = merged.astype(int).to_dict()
     else:
         front = np.asarray(front_company, dtype=bool)
-    wc = _lookup(np.asarray(commodity), state.commodity, 1.0)
-    wd = _lookup(np.asarray(destination), state.destination, 1.0)
+    wc = _lookup(commodity, state.commodity, 1.0)
+    wd = _lookup(destination, state.destination, 1.0)
     wt = np.where(front, state.exporter_type["front"], state.exporter_type["established"])
     wr = np.where(np.asarray(reefer, dtype=bool), params.reefer_factor, 1.0)
     n_front = max(int(front.sum()), 1)
@@ -143,17 +156,25 @@ def detection_rates(batch: pd.DataFrame, inspected: np.ndarray) -> dict[str, dic
     """What smugglers observe after a period: per commodity, destination port and exporter type,
     the share of cocaine-loaded containers that were caught (or, for options with no loads, the
     share of containers inspected). ``batch`` needs ``commodity``, ``destination_port``,
-    ``contraband_kg`` and ``exporter_type`` (``"front"``/``"established"``)."""
-    df = pd.DataFrame({
-        "commodity": batch["commodity"].to_numpy(), "destination": batch["destination_port"].to_numpy(),
-        "exporter_type": batch["exporter_type"].to_numpy(), "inspected": np.asarray(inspected, dtype=float),
-        "loaded": (batch["contraband_kg"].to_numpy() > 0).astype(float),
-    })
-    df["caught"] = df["inspected"] * df["loaded"]
+    ``contraband_kg`` and ``exporter_type`` (``"front"``/``"established"``); columns may be
+    categoricals. Options are listed in sorted order."""
+    inspected = np.asarray(inspected, dtype=float)
+    loaded = (np.asarray(batch["contraband_kg"], dtype=float) > 0).astype(float)
+    caught = inspected * loaded
     out: dict[str, dict[str, float]] = {}
-    for dim in ("commodity", "destination", "exporter_type"):
-        g = df.groupby(dim)[["inspected", "loaded", "caught"]].sum()
-        n = df.groupby(dim).size()
-        rate = np.where(g["loaded"] > 0, g["caught"] / g["loaded"].where(g["loaded"] > 0, 1), g["inspected"] / n)
-        out[dim] = dict(zip(g.index.astype(str), rate.astype(float).tolist()))
+    for dim, col in (("commodity", "commodity"), ("destination", "destination_port"), ("exporter_type", "exporter_type")):
+        column = batch[col]
+        codes, uniques = _factorize(column.array if isinstance(column.dtype, pd.CategoricalDtype) else column.to_numpy())
+        keep = codes >= 0  # rows with a missing option are not counted (as in a group-by)
+        m = len(uniques)
+        c = codes[keep]
+        n = np.bincount(c, minlength=m).astype(float)
+        insp = np.bincount(c, weights=inspected[keep], minlength=m)
+        load = np.bincount(c, weights=loaded[keep], minlength=m)
+        hit = np.bincount(c, weights=caught[keep], minlength=m)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(load > 0, hit / np.where(load > 0, load, 1.0), insp / n)
+        labels = [str(u) for u in uniques]
+        used = [i for i in np.argsort(np.array(labels, dtype=object), kind="stable") if n[i] > 0]
+        out[dim] = {labels[i]: float(rate[i]) for i in used}
     return out
