@@ -22,13 +22,15 @@ FORMAT_VERSION = 1
 
 def fit_booster(F: pd.DataFrame | np.ndarray, y: np.ndarray, params: dict, n_trees: int,
                 categorical: list | tuple, weight: np.ndarray | None = None,
-                feature_names: list[str] | str = "auto") -> lgb.Booster:
+                feature_names: list[str] | str = "auto", keep_training_booster: bool = False) -> lgb.Booster:
     """The LightGBM fit shared by :meth:`RiskModel.fit` and the twin's customs stage
     (:mod:`callao.sim.inspection`): ``params`` from :meth:`RiskModel.lgb_params`, ``n_trees``
-    boosting rounds, ``categorical`` columns (names or positions) as LightGBM categoricals."""
+    boosting rounds, ``categorical`` columns (names or positions) as LightGBM categoricals.
+    ``keep_training_booster`` skips LightGBM's final copy of the model through its text form
+    (faster for a booster that is only used for predictions in this process)."""
     data = lgb.Dataset(F, label=y, weight=weight, feature_name=feature_names,
                        categorical_feature=list(categorical), free_raw_data=True)
-    return lgb.train(params, data, num_boost_round=n_trees)
+    return lgb.train(params, data, num_boost_round=n_trees, keep_training_booster=keep_training_booster)
 
 
 def predict_booster(booster: lgb.Booster, F: pd.DataFrame | np.ndarray, n_jobs: int = 1) -> np.ndarray:
