@@ -9,7 +9,16 @@ from callao.targeting.synthetic import SyntheticConfig, generate_declarations, w
 
 
 def test_the_twin_and_the_synthetic_data_apply_the_same_rule():
-    assert inspection.profile_score is profile.profile_score
+    assert inspection.profile_weight is profile.profile_weight
+    # the twin applies profile_score on integer codes: the same weights as on the declarations
+    r = np.random.default_rng(5)
+    n = 5000
+    d = inspection.draw_declarations(r.choice(["coffee", "avocado", "copper concentrate", "grapes"], n).astype(object),
+                                     r.choice(["Rotterdam", "Antwerp", "Shanghai", "Balboa"], n).astype(object),
+                                     r.random(n) < 0.3, np.sort(r.integers(0, 60, n)), np.arange(n), 0.05, r)
+    frame = d.frame()
+    prior = frame.groupby("exporter_id", observed=True).cumcount().to_numpy()
+    np.testing.assert_array_equal(inspection.profile_scores(d), profile.profile_score(frame, prior))
     decl = generate_declarations(np.random.default_rng(3), SyntheticConfig(exports_per_day=30, imports_per_day=0,
                                                                            n_exporters=100, n_front_companies=10,
                                                                            n_new_exporters=10), imports=False)

@@ -340,6 +340,14 @@ class TwinFeatures:
         self.g_hits = self.g_hits * self.decay + float(found.sum())
 
 
+def profile_scores(decl: Declarations) -> np.ndarray:
+    """The profile rule's weight of each declaration (:func:`callao.targeting.profile.profile_score`
+    on the codes): Europe-bound, a concealment good, an exporter with few earlier shipments."""
+    europe = np.array([x in EUROPE_PORTS for x in decl.locode], bool)[decl.destination]
+    conceal = np.array([g in CONCEALMENT_GOODS for g in decl.goods], bool)[decl.commodity]
+    return profile_weight(europe, conceal, _cumcount(decl.exporter) < NEW_EXPORTER_SHIPMENTS)
+
+
 def _train(F: np.ndarray, y: np.ndarray, names: list[str]) -> lgb.Booster | None:
     """Fit :data:`TWIN_MODEL`'s booster on inspected boxes (their features as of their own day,
     outcomes as labels); None with a single class."""
@@ -402,9 +410,7 @@ def target_exports(tg: Targeting, commodity: np.ndarray | pd.Categorical, destin
     ports = pd.Categorical.from_codes(lc_code[D.destination], categories=pd.Index(lc_u, dtype=object))
     ex_type = pd.Categorical.from_codes(D.front.astype(np.int8), categories=["established", "front"])
     if tg.policy != "random":  # the fixed rule (also the learned policies' warm-up)
-        europe = np.array([x in EUROPE_PORTS for x in D.locode], bool)[D.destination]
-        conceal = np.array([g in CONCEALMENT_GOODS for g in D.goods], bool)[D.commodity]
-        profile = profile_weight(europe, conceal, _cumcount(D.exporter) < NEW_EXPORTER_SHIPMENTS)
+        profile = profile_scores(D)
     last_train = period_start = first
     drawn_to = first  # cocaine is drawn for a whole adaptation period at once (the state is fixed;
     # the expected number of loads is share × boxes over the period rather than each day)
