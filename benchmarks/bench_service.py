@@ -65,7 +65,8 @@ def _drop_pg(admin: str, url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
-def _setup(url: str, n_day: int, terminals: list[str], n_estimators: int):  # noqa: ANN202
+def _setup(url: str, n_day: int, terminals: list[str], n_estimators: int, num_leaves: int | None = None,  # noqa: ANN202
+           day_first: bool = False):
     """A service with history, a promoted model and a day of declarations at each terminal."""
     from fastapi.testclient import TestClient
 
@@ -79,24 +80,38 @@ def _setup(url: str, n_day: int, terminals: list[str], n_estimators: int):  # no
     add_user(db, "off", "officer", terminals[0])
     tok = lambda n: client.post("/api/login", json={"username": n, "password": PASSWORD}).json()["access_token"]  # noqa: E731
     a = {"Authorization": f"Bearer {tok('ana')}"}
-    assert client.post("/api/uploads", headers=a, files={"file": ("h.csv", history_csv(n=20000, days=60))}).status_code == 201
+    # the daily cycle: 59 days of history (to the day before DAY), a model trained and promoted,
+    # then the day's declarations uploaded (``day_first``: before training, so the model's history
+    # tables include the day's unlabelled rows and features take the as-of path for every row)
+    assert client.post("/api/uploads", headers=a, files={"file": ("h.csv", history_csv(n=20000, days=59))}).status_code == 201
     day = day_frame(n_day * len(terminals), terminals=tuple(terminals))
-    assert client.post("/api/uploads", headers=a, files={"file": ("d.csv", csv_bytes(day))}).status_code == 201
-    v = client.post("/api/models", headers=a, json={"n_estimators": n_estimators}).json()["id"]
+
+    def upload_day() -> None:
+        assert client.post("/api/uploads", headers=a, files={"file": ("d.csv", csv_bytes(day))}).status_code == 201
+
+    if day_first:
+        upload_day()
+    train = {"n_estimators": n_estimators} | ({"num_leaves": num_leaves} if num_leaves else {})
+    r = client.post("/api/models", headers=a, json=train)
+    assert r.status_code == 201, r.text
+    v = r.json()["id"]
     assert client.post(f"/api/models/{v}/promote", headers=a).status_code == 200
+    if not day_first:
+        upload_day()
     return db, client, a, tok, day
 
 
-def bench_issue(n_day: int, scans: int, exams: int, repeats: int, n_estimators: int) -> None:
-    """(a) server time to issue a list, against the library doing the same work."""
+def bench_issue(n_day: int, scans: int, exams: int, repeats: int, n_estimators: int, num_leaves: int,
+                day_first: bool = False) -> dict[str, float]:
+    """(a) server time to issue a list, against the library doing the same work; returns the
+    medians (wall and CPU seconds)."""
     from callao.targeting.explain import top_reasons
     from callao.targeting.selection import select_for_inspection
     from callao.targeting.service import workflow
-    from callao.targeting.service.models import Declaration
 
     terminals = [f"t{i}" for i in range(repeats)]
     with tempfile.TemporaryDirectory() as d:
-        db, client, a, _, day = _setup(f"sqlite:///{d}/bench.db", n_day, terminals, n_estimators)
+        db, client, a, _, day = _setup(f"sqlite:///{d}/bench.db", n_day, terminals, n_estimators, num_leaves, day_first)
         times, cpu = [], []
         for t in terminals:
             start, c0 = time.perf_counter(), time.process_time()
@@ -105,14 +120,14 @@ def bench_issue(n_day: int, scans: int, exams: int, repeats: int, n_estimators: 
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - c0)
             assert r.status_code == 201, r.text
+            assert all(i["reasons"] for i in r.json()["items"])
         with db.read() as s:
             model = workflow.load_model(s, workflow.promoted(s).id)
-            where = (Declaration.date == pd.Timestamp(DAY).date()) & (Declaration.terminal == terminals[0])
             stages: dict[str, list[float]] = {k: [] for k in ("load rows", "features", "score", "reasons")}
             base = []
             for _ in range(repeats):  # the library doing the same work, each stage timed in CPU seconds
                 start, c0 = time.perf_counter(), time.process_time()
-                frame = workflow.declarations(s, where).drop(columns=["terminal"])
+                frame = workflow.day_declarations(s, pd.Timestamp(DAY).date(), terminals[0]).drop(columns=["terminal"])
                 c1 = time.process_time()
                 F = model.transform(frame)
                 c2 = time.process_time()
@@ -128,11 +143,13 @@ def bench_issue(n_day: int, scans: int, exams: int, repeats: int, n_estimators: 
         db.dispose()
     med, bmed = statistics.median(times), statistics.median(base)
     print(f"(a) issue a list: {n_day} declarations, {scans} scans + {exams} exams, reasons for the selected "
-          f"({n_estimators}-round model), median of {repeats}: {med * 1000:.0f} ms server time "
+          f"({n_estimators} trees x {num_leaves} leaves{', day uploaded before training' if day_first else ''}), "
+          f"median of {repeats}: {med * 1000:.0f} ms server time "
           f"(CPU {statistics.median(cpu) * 1000:.0f} ms; first {times[0] * 1000:.0f} ms, max {max(times) * 1000:.0f} ms); "
           f"library alone {bmed * 1000:.0f} ms; service/library {med / bmed:.2f}x  [{_load()}]")
     print("    library stages, median CPU: " + ", ".join(f"{k} {statistics.median(v) * 1000:.0f} ms"
                                                         for k, v in stages.items()))
+    return {"wall": med, "cpu": statistics.median(cpu)}
 
 
 def bench_outcomes(url: str, label: str, n_requests: int, clients: int) -> None:
@@ -202,10 +219,23 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--postgres", default=os.environ.get("CALLAO_TEST_POSTGRES_URL"),
                     help="admin URL of a PostgreSQL server (a database is created and dropped)")
-    ap.add_argument("--only", choices=("issue", "outcomes"))
+    ap.add_argument("--num-leaves", type=int, help="leaves per tree of the promoted model (default: the service's)")
+    ap.add_argument("--baseline-leaves", type=int, default=63,
+                    help="also issue with a model of this many leaves (the library's default; 0: skip) and print the ratio")
+    ap.add_argument("--day-first", action="store_true",
+                    help="upload the day before training (the model's history then holds the day's rows)")
+    ap.add_argument("--only", choices=("issue", "outcomes", "model"))
     args = ap.parse_args()
     if args.only in (None, "issue"):
-        bench_issue(args.declarations, args.scans, args.exams, args.repeats, args.n_estimators)
+        from callao.targeting.service.workflow import NUM_LEAVES
+
+        ours = bench_issue(args.declarations, args.scans, args.exams, args.repeats, args.n_estimators,
+                           args.num_leaves or NUM_LEAVES, args.day_first)
+        if args.baseline_leaves:
+            base = bench_issue(args.declarations, args.scans, args.exams, args.repeats, args.n_estimators,
+                               args.baseline_leaves, args.day_first)
+            print(f"    {args.num_leaves or NUM_LEAVES} leaves against {args.baseline_leaves}: server time "
+                  f"{ours['wall'] / base['wall']:.2f}x, CPU {ours['cpu'] / base['cpu']:.2f}x")
     if args.only in (None, "outcomes"):
         bench_outcomes("sqlite", "SQLite", args.requests, args.clients)
         if args.postgres:

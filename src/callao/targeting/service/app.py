@@ -155,6 +155,8 @@ class RoleChange(Strict):
 
 class TrainIn(Strict):
     n_estimators: int = Field(300, ge=10, le=2000, description="boosting rounds")
+    num_leaves: int = Field(workflow.NUM_LEAVES, ge=2, le=255,
+                            description="leaves per tree (small trees keep the reasons' TreeSHAP fast)")
     revenue_exponent: float = Field(0.0, ge=0.0, le=2.0, description="rank by P x (1 + revenue)^this")
     seed: int = Field(0, ge=0, le=2**31 - 1)
     test_share: float = Field(0.2, gt=0.0, lt=0.9, description="latest share of labelled dates held out")
@@ -454,7 +456,8 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
         protocol metrics (a time split). It is not used until promoted."""
         with db.read() as s:
             user = s.get(User, c.id)
-            v = workflow.train(s, user, body.n_estimators, body.revenue_exponent, body.seed, body.test_share)
+            v = workflow.train(s, user, body.n_estimators, body.revenue_exponent, body.seed, body.test_share,
+                               num_leaves=body.num_leaves)
             s.expunge(v)
         with db.write() as s:
             head = audit.lock(s)
