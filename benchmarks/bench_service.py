@@ -208,6 +208,67 @@ def bench_outcomes(url: str, label: str, n_requests: int, clients: int) -> None:
           f"errors: {dict(Counter(errors)) or 0}  [{_load()}]")
 
 
+def _model_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int, leaves: tuple[int, ...],
+                n_estimators: int) -> list[dict]:
+    """Fit one model per leaf count on ``train``; AUC, precision at 5 % and 10 % on ``test`` and
+    the CPU time of exact TreeSHAP for the 250 top-scored test rows."""
+    from sklearn.metrics import roc_auc_score
+
+    from callao.targeting.metrics import metrics_at_rates
+    from callao.targeting.model import RiskModel
+
+    rows = []
+    y = test["illicit"].to_numpy()
+    for nl in leaves:
+        m = RiskModel(n_estimators=n_estimators, num_leaves=nl, random_state=seed).fit(train)
+        F = m.transform(test)
+        p = m.matrix_risk_and_rank(F)[0]
+        table = metrics_at_rates(y, p, test["revenue"].to_numpy()).set_index("rate")["precision"]
+        top = np.argsort(-p, kind="stable")[:250]
+        c0 = time.process_time()
+        m.matrix_contributions(F.iloc[top])
+        rows.append({"data": name, "seed": seed, "leaves": nl, "auc": roc_auc_score(y, p), "p5": table[0.05],
+                     "p10": table[0.10], "shap_ms_row": (time.process_time() - c0) * 1000 / len(top)})
+    return rows
+
+
+def bench_model(seeds: int, n_estimators: int, leaves: tuple[int, int]) -> None:
+    """(c) the service's tree size against the library's: AUC and precision at 5/10 % (the
+    inspection rate of a list) on the bundled KCS sample (train file -> test file, model seeds) and
+    on synthetic Callao declarations (data seeds; 150 days, 30 % inspected, the latest 20 % of
+    labelled dates held out, as the service's protocol metrics), and TreeSHAP CPU per row."""
+    from callao.targeting.io import read_declarations
+    from callao.targeting.synthetic import SyntheticConfig, generate_declarations
+
+    rows: list[dict] = []
+    kcs = ROOT / "data" / "kcs"
+    tr, te = (read_declarations(kcs / f"kcs_{k}_sample.csv").data for k in ("train", "test"))
+    for seed in range(seeds):
+        rows += _model_rows("KCS sample", tr, te, seed, leaves, n_estimators)
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        df = generate_declarations(rng, SyntheticConfig(exports_per_day=120, imports_per_day=80))
+        df = df[df["date"] < df["date"].min() + pd.Timedelta(days=150)].drop(columns=["exporter_type"])
+        df = df.reset_index(drop=True)
+        df.loc[rng.random(len(df)) >= 0.3, ["illicit", "revenue", "contraband_kg"]] = np.nan
+        lab = df[df["illicit"].notna()]
+        cut = lab["date"].quantile(0.8)
+        rows += _model_rows("synthetic Callao", df[df["date"] < cut].reset_index(drop=True),
+                            lab[lab["date"] >= cut].reset_index(drop=True), seed, leaves, n_estimators)
+    t = pd.DataFrame(rows)
+    print(f"(c) model size: {n_estimators} trees of {leaves[0]} (library default) vs {leaves[1]} (service) leaves, "
+          f"{seeds} seeds; mean (sd), and the paired difference  [{_load()}]")
+    for name, g in t.groupby("data", sort=False):
+        a, b = (g[g["leaves"] == nl].set_index("seed") for nl in leaves)
+        cells = []
+        for col, fmt in (("auc", "{:.3f}"), ("p5", "{:.3f}"), ("p10", "{:.3f}"), ("shap_ms_row", "{:.2f}")):
+            d = b[col] - a[col]
+            cells.append(f"{col} {fmt.format(a[col].mean())} ({fmt.format(a[col].std(ddof=1))}) -> "
+                         f"{fmt.format(b[col].mean())} ({fmt.format(b[col].std(ddof=1))}), "
+                         f"diff {d.mean():+.3f} ({d.std(ddof=1):.3f})")
+        print(f"    {name}: " + "; ".join(cells))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--declarations", type=int, default=5000, help="declarations of the day at the terminal")
@@ -224,7 +285,9 @@ def main() -> None:
                     help="also issue with a model of this many leaves (the library's default; 0: skip) and print the ratio")
     ap.add_argument("--day-first", action="store_true",
                     help="upload the day before training (the model's history then holds the day's rows)")
-    ap.add_argument("--only", choices=("issue", "outcomes", "model"))
+    ap.add_argument("--seeds", type=int, default=3, help="seeds of the model comparison (--only model)")
+    ap.add_argument("--only", choices=("issue", "outcomes", "model"),
+                    help="one part; 'model' (not run by default) compares the service's tree size with the library's")
     args = ap.parse_args()
     if args.only in (None, "issue"):
         from callao.targeting.service.workflow import NUM_LEAVES
@@ -236,6 +299,10 @@ def main() -> None:
                                args.baseline_leaves, args.day_first)
             print(f"    {args.num_leaves or NUM_LEAVES} leaves against {args.baseline_leaves}: server time "
                   f"{ours['wall'] / base['wall']:.2f}x, CPU {ours['cpu'] / base['cpu']:.2f}x")
+    if args.only == "model":
+        from callao.targeting.service.workflow import NUM_LEAVES
+
+        bench_model(args.seeds, args.n_estimators, (args.baseline_leaves or 63, args.num_leaves or NUM_LEAVES))
     if args.only in (None, "outcomes"):
         bench_outcomes("sqlite", "SQLite", args.requests, args.clients)
         if args.postgres:
