@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -195,17 +196,20 @@ def bench_outcomes(url: str, label: str, n_requests: int, clients: int) -> None:
                             errors.append(code)
 
         threads = [threading.Thread(target=worker) for _ in range(clients)]
+        server_cpu = psutil.Process(server.proc.pid).cpu_times()
         start = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - start
+        after = psutil.Process(server.proc.pid).cpu_times()
+        cpu_ms = (after.user + after.system - server_cpu.user - server_cpu.system) * 1000 / max(len(lat), 1)
         server.stop()
     ms = np.array(lat) * 1000
     print(f"(b) outcomes on {label}: {len(lat)} requests from {clients} concurrent clients in {wall:.1f} s: "
           f"{len(lat) / wall:.0f} requests/s, median {np.median(ms):.0f} ms, p99 {np.percentile(ms, 99):.0f} ms, "
-          f"errors: {dict(Counter(errors)) or 0}  [{_load()}]")
+          f"errors: {dict(Counter(errors)) or 0}; server CPU {cpu_ms:.1f} ms a request  [{_load()}]")
 
 
 def _model_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int, leaves: tuple[int, ...],

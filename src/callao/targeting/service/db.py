@@ -76,6 +76,10 @@ class Database:
     reader: Engine
     write_lock: threading.Lock | None = None
 
+    def __post_init__(self) -> None:
+        self._writes = sessionmaker(self.writer, expire_on_commit=False)
+        self._reads = sessionmaker(self.reader, expire_on_commit=False)
+
     @classmethod
     def connect(cls, url: str | None = None, pool_size: int = 10) -> "Database":
         """Open the database at ``url`` (see :func:`normalise_url`)."""
@@ -94,14 +98,14 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A write transaction: committed on success, rolled back on any error."""
         with self.write_lock or nullcontext():
-            with sessionmaker(self.writer, expire_on_commit=False)() as s:
+            with self._writes() as s:
                 with s.begin():
                     yield s
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only session."""
-        with sessionmaker(self.reader, expire_on_commit=False)() as s:
+        with self._reads() as s:
             with s.begin():
                 yield s
 

@@ -382,21 +382,24 @@ def effective_items(s: Session, sel: Selection) -> list[dict]:
 
 def on_list(s: Session, declaration_id: str, terminal: str | None) -> Selection:
     """The issued list (of ``terminal``, when given) that currently holds the container, else
-    404 (unknown), 403 (another terminal's list) or 409 (on no list)."""
-    decl = s.get(Declaration, declaration_id)
-    if decl is None:
+    404 (unknown), 403 (another terminal's list) or 409 (on no list). One query: the declaration,
+    the list of its day and terminal, whether it was issued on it and the last approved override."""
+    listed = (select(SelectionItem.id).where(SelectionItem.selection_id == Selection.id,
+                                             SelectionItem.declaration_id == declaration_id).exists())
+    last = (select(Override.action).where(Override.selection_id == Selection.id, Override.declaration_id == declaration_id,
+                                          Override.status == "approved")
+            .order_by(Override.decided_at.desc(), Override.id.desc()).limit(1).scalar_subquery())
+    row = s.execute(select(Declaration.declaration_id, Selection, listed.label("listed"), last.label("last"))
+                    .select_from(Declaration)
+                    .outerjoin(Selection, (Selection.date == Declaration.date) & (Selection.terminal == Declaration.terminal))
+                    .where(Declaration.declaration_id == declaration_id)).first()
+    if row is None:
         raise WorkflowError(404, f"unknown declaration_id {declaration_id!r}")
-    sel = s.execute(select(Selection).where(Selection.date == decl.date, Selection.terminal == decl.terminal)).scalar()
-    if sel is not None:
-        listed = s.execute(select(SelectionItem.id).where(SelectionItem.selection_id == sel.id,
-                                                          SelectionItem.declaration_id == declaration_id)).first()
-        last = s.execute(select(Override.action).where(
-            Override.selection_id == sel.id, Override.declaration_id == declaration_id, Override.status == "approved")
-            .order_by(Override.decided_at.desc(), Override.id.desc()).limit(1)).scalar()
-        if (listed is not None and last != "drop") or last == "add":
-            if terminal is not None and sel.terminal != terminal:
-                raise WorkflowError(403, f"{declaration_id} is on terminal {sel.terminal}'s list, not yours")
-            return sel
+    _, sel, is_listed, last_action = row
+    if sel is not None and ((is_listed and last_action != "drop") or last_action == "add"):
+        if terminal is not None and sel.terminal != terminal:
+            raise WorkflowError(403, f"{declaration_id} is on terminal {sel.terminal}'s list, not yours")
+        return sel
     raise WorkflowError(409, f"{declaration_id} is not on an issued list")
 
 
