@@ -1,14 +1,20 @@
 """Targeting service benchmark: ``python benchmarks/bench_service.py [--declarations 5000] [--requests 1000]
-[--clients 50] [--postgres URL]``.
+[--clients 50] [--postgres URL] [--only issue|outcomes|model]``.
 
 (a) Issuing a day's list for ``--declarations`` declarations at one terminal, with reasons for the
     selected: server time of ``POST /api/selections`` (in-process), median of ``--repeats`` lists,
     beside the same work done directly with the library in the same process (the baseline: score,
     select, explain the selected), so the ratio is the service's overhead, and the library's median CPU
-    time of each stage (load the day's rows, build features, score, reasons for the selected).
+    time of each stage (load the day's rows, build features, score, reasons for the selected); with
+    the service's model size (``--num-leaves``, default the service's) and, in the same process, a
+    model of ``--baseline-leaves`` (default 63, the library's default), with the ratio.
 (b) Recording outcomes with ``--clients`` concurrent clients against a real uvicorn server on
-    127.0.0.1: requests/s, median and p99 latency, on SQLite and (with ``--postgres`` or
-    ``CALLAO_TEST_POSTGRES_URL``; scripts/ensure-postgres.sh starts one) on PostgreSQL.
+    127.0.0.1: requests/s, median and p99 latency and the server's CPU time per request, on SQLite
+    and (with ``--postgres`` or ``CALLAO_TEST_POSTGRES_URL``; scripts/ensure-postgres.sh starts one)
+    on PostgreSQL.
+(c) ``--only model``: AUC and precision at 5/10 % of the service's tree size against the library's
+    on the bundled KCS sample and synthetic Callao declarations over ``--seeds`` seeds, with the
+    TreeSHAP CPU time per row (not run by default).
 The machine's load average is printed with the figures.
 """
 
