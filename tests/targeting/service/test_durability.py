@@ -191,3 +191,32 @@ def test_sigkill_mid_writes_loses_no_acknowledged_write(world, tmp_path):
         assert any(r.startswith(f"201 upload #{uid} ") for r in results), uid
     code, out = _verify(world.url)
     assert code == 0, out
+
+
+def test_sqlite_writers_of_a_process_queue_on_a_lock(tmp_path):
+    """A second writer waits on the process's lock (not in SQLite's sleeping busy handler) and
+    starts as soon as the first commits, in order."""
+    from callao.targeting.service import audit
+    from callao.targeting.service.db import Database
+
+    db = Database.connect(f"sqlite:///{tmp_path / 'w.db'}")
+    db.upgrade()
+    order: list[str] = []
+
+    def second() -> None:
+        with db.write() as s:
+            audit.record(s, "b", "-", "second", "", "ok")
+            order.append("second")
+
+    with db.write() as s:
+        audit.record(s, "a", "-", "first", "", "ok")
+        t = threading.Thread(target=second)
+        t.start()
+        time.sleep(0.3)
+        assert t.is_alive() and db.write_lock.locked()  # queued behind the open transaction
+        order.append("first")
+    t.join(10)
+    assert order == ["first", "second"]
+    with db.read() as s:
+        assert audit.verify(s).ok and s.execute(select(func.count()).select_from(AuditEntry)).scalar_one() == 2
+    db.dispose()

@@ -77,6 +77,7 @@ CASES = {  # (method, path template) -> (allowed roles, request factory)
     ("GET", "/api/audit"): (("supervisor",), lambda w: ("GET", "/api/audit", {})),
     ("GET", "/api/audit/verify"): (("supervisor",), lambda w: ("GET", "/api/audit/verify", {})),
     ("GET", "/api/figures"): (("supervisor",), lambda w: ("GET", "/api/figures", {})),
+    ("GET", "/api/dashboard"): (("supervisor",), lambda w: ("GET", "/api/dashboard", {})),
 }
 
 

@@ -107,6 +107,12 @@ def test_retraining_learns_from_outcomes_and_promotion_is_explicit(world):
     assert v["n_outcome_labels"] == n_outcomes >= 12
     assert v["n_labelled"] == before["n_labelled"] - before["n_outcome_labels"] + n_outcomes  # inspected only
     assert "at_rates" in v["metrics"] and v["promoted_at"] is None
+    from callao.targeting.service import workflow
+
+    assert v["params"]["num_leaves"] == workflow.NUM_LEAVES < 63  # small trees: fast exact reasons
+    with world.db.read() as s:
+        trees = workflow.load_model(s, v["id"]).booster_.dump_model()["tree_info"]
+    assert max(t["num_leaves"] for t in trees) <= workflow.NUM_LEAVES
     t = world.spare_terminals.pop()
     r = world.client.post("/api/selections", headers=a, json={"date": DAY, "terminal": t, "scans": 1, "exams": 0})
     assert r.json()["model_version"] != v["id"]  # not used until promoted

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import anyio
-from fastapi import Depends, FastAPI, File, HTTPException, Path, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from callao.targeting.service import audit, auth, workflow
+from callao.targeting.service import audit, auth, dashboard, workflow
 from callao.targeting.service.db import Database
 from callao.targeting.service.models import (
     ROLES, AuditEntry, Declaration, ModelVersion, Note, Outcome, Override, Selection, Token, Upload, User, utcnow,
@@ -32,6 +32,8 @@ from callao.targeting.service.workflow import WorkflowError
 
 log = logging.getLogger("callao.targeting.service")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_COOKIE = "callao_dashboard"
+"""Cookie holding the dashboard's token (HttpOnly, SameSite=Strict; read by the dashboard only)."""
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
 Terminal = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 DeclId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -153,6 +155,8 @@ class RoleChange(Strict):
 
 class TrainIn(Strict):
     n_estimators: int = Field(300, ge=10, le=2000, description="boosting rounds")
+    num_leaves: int = Field(workflow.NUM_LEAVES, ge=2, le=255,
+                            description="leaves per tree (small trees keep the reasons' TreeSHAP fast)")
     revenue_exponent: float = Field(0.0, ge=0.0, le=2.0, description="rank by P x (1 + revenue)^this")
     seed: int = Field(0, ge=0, le=2**31 - 1)
     test_share: float = Field(0.2, gt=0.0, lt=0.9, description="latest share of labelled dates held out")
@@ -258,23 +262,31 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
         return JSONResponse({"detail": "database busy or unavailable; retry"}, status_code=503,
                             headers={"Retry-After": "1"})
 
-    def caller(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
-        if creds is None or creds.scheme.lower() != "bearer":
+    def resolve(request: Request, token: str | None) -> Caller:
+        """The caller holding ``token`` (401 when missing, unknown, expired or revoked)."""
+        if not token:
             raise HTTPException(401, "not authenticated: send Authorization: Bearer <token> (POST /api/login)",
                                 headers={"WWW-Authenticate": "Bearer"})
         with db.read() as s:
-            found = auth.user_for_token(s, creds.credentials[:200])
+            found = auth.user_for_token(s, token[:200])
         if found is None:
             raise HTTPException(401, "invalid, expired or revoked token", headers={"WWW-Authenticate": "Bearer"})
         user, tok = found
         request.state.actor, request.state.role = user.name, user.role
         return Caller(user.id, user.name, user.role, user.terminal, tok.id)
 
+    def caller(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+        ok = creds is not None and creds.scheme.lower() == "bearer"
+        return resolve(request, creds.credentials if ok else None)
+
+    def allowed(c: Caller, roles: tuple[str, ...]) -> Caller:
+        if c.role not in roles:
+            raise HTTPException(403, f"role {c.role} may not do this (needs {' or '.join(roles)})")
+        return c
+
     def require(*roles: str):  # noqa: ANN202
         def dep(c: Caller = Depends(caller)) -> Caller:
-            if c.role not in roles:
-                raise HTTPException(403, f"role {c.role} may not do this (needs {' or '.join(roles)})")
-            return c
+            return allowed(c, roles)
         return dep
 
     def done(request: Request, s, head, c: Caller | None, result: str, actor: str | None = None,  # noqa: ANN001
@@ -284,24 +296,34 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
         request.state.audited = True
 
     # -- auth --------------------------------------------------------------------------------
+    def sign_in(request: Request, username: str, password: str, roles: tuple[str, ...] = ROLES):  # noqa: ANN202
+        """Check a password and issue a token, auditing the attempt; None when refused (wrong
+        password, disabled user, or a role not in ``roles``)."""
+        with db.read() as s:
+            user = s.execute(select(User).where(User.name == username)).scalar_one_or_none()
+        ok = auth.check_password(user, password)
+        with db.write() as s:
+            head = audit.lock(s)
+            if not ok:
+                done(request, s, head, None, "401 login failed", actor=username[:64], role="-")
+                return None
+            if user.role not in roles:
+                done(request, s, head, None, f"403 sign-in refused: role {user.role}", actor=user.name, role=user.role)
+                return None
+            user = s.get(User, user.id)
+            token, expires = auth.issue_token(s, user, token_hours)
+            done(request, s, head, None, f"200 login, token expires {expires.isoformat()}", actor=user.name,
+                 role=user.role)
+            return user, token, expires
+
     @app.post("/api/login", response_model=TokenOut, tags=["auth"],
               responses={401: {"description": "wrong username or password"}})
     def login(body: Login, request: Request) -> TokenOut:
         """Exchange a username and password for a bearer token (every attempt is audited)."""
-        with db.read() as s:
-            user = s.execute(select(User).where(User.name == body.username)).scalar_one_or_none()
-        ok = auth.check_password(user, body.password)
-        with db.write() as s:
-            head = audit.lock(s)
-            if not ok:
-                done(request, s, head, None, "401 login failed", actor=body.username[:64], role="-")
-            else:
-                user = s.get(User, user.id)
-                token, expires = auth.issue_token(s, user, token_hours)
-                done(request, s, head, None, f"200 login, token expires {expires.isoformat()}", actor=user.name,
-                     role=user.role)
-        if not ok:
+        found = sign_in(request, body.username, body.password)
+        if found is None:
             raise HTTPException(401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"})
+        user, token, expires = found
         return TokenOut(access_token=token, expires_at=expires, role=user.role, terminal=user.terminal)
 
     @app.post("/api/logout", tags=["auth"], description=role_doc(*ROLES))
@@ -434,7 +456,8 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
         protocol metrics (a time split). It is not used until promoted."""
         with db.read() as s:
             user = s.get(User, c.id)
-            v = workflow.train(s, user, body.n_estimators, body.revenue_exponent, body.seed, body.test_share)
+            v = workflow.train(s, user, body.n_estimators, body.revenue_exponent, body.seed, body.test_share,
+                               num_leaves=body.num_leaves)
             s.expunge(v)
         with db.write() as s:
             head = audit.lock(s)
@@ -666,5 +689,74 @@ def create_app(db: Database | str | None = None, token_hours: float = 12.0, max_
         random baseline, kg seized, overrides and who asked)."""
         with db.read() as s:
             return workflow.figures(s)
+
+    # -- supervisor: the dashboard page (HTML) ---------------------------------------------------
+    # A browser signs in with the form at /dashboard/login, which keeps the token in an HttpOnly,
+    # SameSite=Strict cookie that only the dashboard reads (the JSON API takes bearer tokens only);
+    # its POSTs pass the Guard's same-origin check like every state-changing request.
+    def dashboard_caller(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+        ok = creds is not None and creds.scheme.lower() == "bearer"
+        return allowed(resolve(request, creds.credentials if ok else request.cookies.get(SESSION_COOKIE)),
+                       ("supervisor",))
+
+    def html(text: str, status: int = 200) -> HTMLResponse:
+        return HTMLResponse(text, status_code=status, headers={"Content-Security-Policy": dashboard.CSP,
+                                                                "X-Frame-Options": "DENY", "Cache-Control": "no-store"})
+
+    @app.get("/api/dashboard", tags=["supervisor"], response_class=HTMLResponse,
+             description=role_doc("supervisor") + " Bearer token or the cookie set by the sign-in form at "
+                                                  "/dashboard/login.")
+    def dashboard_page(c: Caller = Depends(dashboard_caller)) -> HTMLResponse:
+        """The unit's figures as an HTML page: hit rate against the random baseline by terminal and
+        by week, lists, inspections, kg seized, overrides and who asked, model versions."""
+        with db.read() as s:
+            figs = workflow.figures(s)
+            names = dict(s.execute(select(User.id, User.name)).all())
+            used = workflow.promoted(s)
+            lists = dict(s.execute(select(Selection.model_version_id, func.count()).group_by(
+                Selection.model_version_id)).all())
+            versions = [{"id": v.id, "created_at": iso(v.created_at), "trained_until": str(v.trained_until),
+                         "n_labelled": v.n_labelled, "n_outcome_labels": v.n_outcome_labels, "metrics": v.metrics,
+                         "promoted_at": iso(v.promoted_at), "promoted_by": names.get(v.promoted_by),
+                         "in_use": used is not None and v.id == used.id, "lists": lists.get(v.id, 0)}
+                        for v in s.execute(select(ModelVersion).order_by(ModelVersion.id.desc())).scalars()]
+        return html(dashboard.render(figs, versions, f"{c.name} ({c.role})", utcnow()))
+
+    @app.get("/dashboard", include_in_schema=False)
+    def dashboard_home(request: Request) -> RedirectResponse:
+        signed_in = SESSION_COOKIE in request.cookies
+        return RedirectResponse("/api/dashboard" if signed_in else "/dashboard/login", status_code=303)
+
+    @app.get("/dashboard/login", include_in_schema=False)
+    def dashboard_form() -> HTMLResponse:
+        return html(dashboard.login_form())
+
+    @app.post("/dashboard/login", include_in_schema=False)
+    def dashboard_sign_in(request: Request, username: Annotated[str, Form(max_length=64)],
+                          password: Annotated[str, Form(max_length=256)]) -> Response:
+        found = sign_in(request, username, password, roles=("supervisor",))
+        if found is None:
+            return html(dashboard.login_form("Wrong user or password, or not a supervisor."), status=401)
+        _, token, _ = found
+        r = RedirectResponse("/api/dashboard", status_code=303)
+        r.set_cookie(SESSION_COOKIE, token, max_age=int(token_hours * 3600), path="/", httponly=True,
+                     samesite="strict", secure=request.url.scheme == "https")
+        return r
+
+    @app.post("/dashboard/logout", include_in_schema=False)
+    def dashboard_sign_out(request: Request) -> RedirectResponse:
+        r = RedirectResponse("/dashboard/login", status_code=303)
+        r.delete_cookie(SESSION_COOKIE, path="/")
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            try:
+                c = resolve(request, token)
+            except HTTPException:
+                return r  # already expired or revoked: nothing to change
+            with db.write() as s:
+                head = audit.lock(s)
+                s.get(Token, c.token_id).revoked_at = utcnow()
+                done(request, s, head, c, "200 token revoked (dashboard sign-out)")
+        return r
 
     return app
