@@ -91,7 +91,7 @@ def worker_callao(args) -> dict:
     import pandas as pd
 
     import callao
-    import callao.sim.landside as landside
+    import callao.sim.customs as customs
 
     import_s = time.perf_counter() - t0
     rss_import = _rss_mb()
@@ -103,8 +103,8 @@ def worker_callao(args) -> dict:
     def progress(fraction: float, stage: str) -> None:
         marks.setdefault(stage, time.perf_counter())
 
-    if hasattr(landside, "target_exports"):  # time the export-targeting stage inside run_landside
-        inner = landside.target_exports
+    if hasattr(customs, "target_exports"):  # time the export-targeting stage inside run_customs
+        inner = customs.target_exports
 
         def timed(*a, **k):
             t = time.perf_counter()
@@ -113,7 +113,7 @@ def worker_callao(args) -> dict:
             finally:
                 spent["targeting_s"] += time.perf_counter() - t
 
-        landside.target_exports = timed
+        customs.target_exports = timed
 
     t_start = time.perf_counter()
     r = callao.simulate(sc, seed=args.seed, years=args.years, progress=progress)

@@ -14,7 +14,6 @@ import pandas as pd
 from callao.scenario import Scenario
 from callao.tables import values
 from callao.sim.corridor import corridor_times
-from callao.sim.customs import CHANNELS, run_customs
 from callao.sim.gate import run_gate, truck_arrivals
 from callao.sim.streams import Streams
 
@@ -34,6 +33,8 @@ def behaviour_h(scenario: Scenario, flow: np.ndarray, rng: np.random.Generator) 
 
 def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, streams: Streams) -> pd.DataFrame:
     """Add customs, gate, yard and corridor times (hours) to the container table."""
+    from callao.sim.customs import CHANNELS, run_customs  # brings LightGBM (targeting): only when run
+
     n = len(c)
     flow = values(c["flow"])
     terminal = c["terminal"].cat.codes.to_numpy()
