@@ -97,6 +97,7 @@ def worker_simulate(args) -> dict:
     import pandas as pd
 
     import callao
+    import callao.sim.customs  # noqa: F401  the targeting stage's LightGBM: an import, not simulation
 
     t0, c0 = time.perf_counter(), _cpu_s()
     r = callao.simulate("callao", seed=args.seed, years=args.years)
@@ -195,11 +196,12 @@ def worker_run(args) -> dict:
         if proc.returncode != 0:
             sys.stderr.write(proc.stderr)
             raise SystemExit(f"callao run failed with exit code {proc.returncode}")
+        rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0  # KiB on Linux
         kpis = json.loads((Path(out) / "kpis.json").read_text())
         files_mb = sum(p.stat().st_size for p in Path(out).iterdir()) / 1e6
         report_mb = (Path(out) / "report.html").stat().st_size / 1e6
     return {"core": core, "wall_s": wall, "cpu_s": cpu, "containers": int(kpis["containers_total"]),
-            "files_mb": files_mb, "report_mb": report_mb}
+            "files_mb": files_mb, "report_mb": report_mb, "rss_peak_mb": rss_mb}
 
 
 WORKERS = {"simulate": worker_simulate, "simpy": worker_simpy, "conflowgen": worker_conflowgen,
@@ -246,11 +248,13 @@ def conflowgen_spec(prepared: Path, days: float) -> dict:
     docstring); the same calls the SimPy baseline moves."""
     import pandas as pd
 
+    from simpy_baseline import first_days
+
     data = pd.read_pickle(prepared)
     sc, v = data["scenario"], data["vessels"]
     teu_per_box = 1.0 + sc.cargo.forty_ft_share
     capacity = {c.name: c.teu_capacity for c in sc.vessel_classes}
-    win = v[v["t_handling_start"] < days * 24.0].copy()
+    win = first_days(v, days).copy()
     win["type"] = ["feeder" if capacity[c] <= FEEDER_MAX_TEU else "deep_sea_vessel" for c in win["vessel_class"]]
     calls = []
     for row in win.itertuples():
@@ -389,6 +393,14 @@ def main() -> None:
 
     t0 = time.perf_counter()
     load_start = os.getloadavg()
+    rows, spec = collect(args)
+    report(args, rows, spec, load_start, time.perf_counter() - t0)
+
+
+def collect(args) -> tuple[dict[str, dict], dict | None]:
+    """Run every tool ``args.repeat`` times, interleaved; medians per tool (:func:`summarise`) and
+    ConFlowGen's Callao configuration (None with ``args.skip_conflowgen``)."""
+    t0 = time.perf_counter()
     python = None if args.skip_conflowgen else conflowgen_python()
     runs: dict[str, list[dict]] = {"callao run": [], "callao.simulate": [], "SimPy per container": [],
                                    "ConFlowGen": []}
@@ -405,9 +417,8 @@ def main() -> None:
             runs["SimPy per container"].append(run_worker("simpy", args, prepare=prepared))
             if python is not None:
                 runs["ConFlowGen"].append(run_worker("conflowgen", args, python=python, spec=spec_file))
-            print(f"run {i + 1}/{args.repeat} done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
-    rows = {name: summarise(r) for name, r in runs.items() if r}
-    report(args, rows, spec, load_start, time.perf_counter() - t0)
+            print(f"field: run {i + 1}/{args.repeat} done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    return {name: summarise(r) for name, r in runs.items() if r}, spec
 
 
 if __name__ == "__main__":

@@ -111,17 +111,25 @@ class WeightedChoice:
         return self.keys[bisect.bisect_right(self.cum, self.rng.random() * self.total)]
 
 
+def first_days(vessels: pd.DataFrame, days: float) -> pd.DataFrame:
+    """The calls whose handling starts in the first ``days`` days of the run's horizon (hour 0 on;
+    a scenario's spin-up calls, before hour 0, are left out: the port is already busy)."""
+    start = vessels["t_handling_start"]
+    return vessels[(start >= 0.0) & (start < days * 24.0)]
+
+
 class PerContainerPort:
     """The port's container side, one SimPy process per box, driven by a callao vessel table."""
 
     def __init__(self, scenario: Scenario, vessels: pd.DataFrame, days: float | None = None, seed: int = 0):
         # Start the clock early enough for the first calls' export trucks (callao's times may be
         # negative there: trucks gate in before the first call's handling starts).
-        self.env = env = simpy.Environment(initial_time=-BOOKING_LEAD_H)
+        window = vessels if days is None else first_days(vessels, days)
+        first = min(0.0, float(window["t_handling_start"].min())) if len(window) else 0.0
+        self.env = env = simpy.Environment(initial_time=first - BOOKING_LEAD_H)
         self.rng = rng = random.Random(seed)
         sc = scenario
         cus, gate, cargo, dwell = sc.customs, sc.gate, sc.cargo, sc.dwell_days
-        window = vessels if days is None else vessels[vessels["t_handling_start"] < days * 24.0]
         self.calls = list(window.itertuples(index=False))
         self.n_containers = int(window[list(COUNT_FLOWS)].to_numpy().sum())
         # Resources.

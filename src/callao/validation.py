@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from callao.tables import hourly_mean
 from callao.scenario import Scenario
@@ -124,6 +123,8 @@ def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     m = float(x.mean())
     if x.size < 2:
         return m, float("nan"), float("nan")
+    from scipy import stats  # slow to import: only when an interval is computed
+
     h = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
     return m, m - h, m + h
 

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from callao.experiments.replications import kpi_columns
 from callao.tables import atomic_write
@@ -115,6 +114,8 @@ def welch_diff_ci(base: np.ndarray, alt: np.ndarray, level: float = 0.95) -> tup
     if se == 0.0:
         return d, d, d
     df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    from scipy import stats  # slow to import: only when an interval is computed
+
     h = float(stats.t.ppf(0.5 + level / 2, df) * se)
     return d, d - h, d + h
 

@@ -61,22 +61,32 @@ def pair_dual_cycles(t_drop: np.ndarray, t_pick: np.ndarray, pick_ready: np.ndar
     tries = np.flatnonzero(rng.random(t_drop.size) < share)
     tries = tries[np.argsort(t_drop[tries], kind="stable")]
     free = np.ones(t_pick.size, bool)
+    by_time = np.argsort(t_pick, kind="stable")  # the free pick-ups in time order, each round
     for _ in range(PAIRING_ROUNDS):  # drop-offs that lost their nearest pick-up try the next free one
         if tries.size == 0 or not free.any():
             break
-        order = np.flatnonzero(free)[np.argsort(t_pick[free], kind="stable")]
+        order = by_time[free[by_time]]
         tp = t_pick[order]
         td = t_drop[tries]
         j = np.searchsorted(tp, td)
         lo, hi = np.clip(j - 1, 0, tp.size - 1), np.clip(j, 0, tp.size - 1)
-        pick = order[np.where(np.abs(tp[lo] - td) < np.abs(tp[hi] - td), lo, hi)]
-        ok = (np.abs(t_pick[pick] - td) <= window_h) & (pick_ready[pick] <= td)
-        tries, pick = tries[ok], pick[ok]
-        _, first = np.unique(pick, return_index=True)  # each pick-up once: the earliest drop-off
-        partner[tries[first]] = pick[first]
-        free[pick[first]] = False
+        nearest = np.where(np.abs(tp[lo] - td) < np.abs(tp[hi] - td), lo, hi)
+        ok = (np.abs(tp[nearest] - td) <= window_h) & (pick_ready[order[nearest]] <= td)
+        tries, nearest = tries[ok], nearest[ok]
+        first = _first_of_each(nearest)  # each pick-up once: the earliest drop-off
+        pick = order[nearest[first]]
+        partner[tries[first]] = pick
+        free[pick] = False
         tries = np.delete(tries, first)
     return partner
+
+
+def _first_of_each(values: np.ndarray) -> np.ndarray:
+    """Index of the first occurrence of each distinct value. The drop-offs come in time order, so
+    their nearest pick-ups do too and a comparison with the neighbour suffices."""
+    if values.size and (values[1:] >= values[:-1]).all():
+        return np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+    return np.unique(values, return_index=True)[1]
 
 
 @dataclass

@@ -11,10 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from callao.scenario import Scenario
-from callao.tables import values
+from callao.scenario import FLOWS, Scenario
 from callao.sim.corridor import corridor_times
-from callao.sim.customs import CHANNELS, run_customs
 from callao.sim.gate import run_gate, truck_arrivals
 from callao.sim.streams import Streams
 
@@ -22,24 +20,35 @@ EXPORT_CUTOFF_H = 2.0
 """Latest a truck may bring an export box before its loading time, hours."""
 
 
+def flow_codes(column: pd.Series) -> np.ndarray:
+    """Each box's flow (a categorical column) as an index into :data:`~callao.scenario.FLOWS`:
+    comparing small integers is far cheaper than comparing names over millions of boxes."""
+    position = np.array([FLOWS.index(name) for name in column.cat.categories], np.int8)
+    return position[column.cat.codes.to_numpy()]
+
+
 def behaviour_h(scenario: Scenario, flow: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The shippers' and consignees' delays (hours, see :class:`~callao.scenario.model.Dwell`):
-    import pick-up after release, empty pick-up after discharge, delivery before the ship."""
+    import pick-up after release, empty pick-up after discharge, delivery before the ship.
+    ``flow``: codes into :data:`~callao.scenario.FLOWS` (:func:`flow_codes`)."""
     wish = np.full(flow.size, np.nan)
     for f in ("import", "empty_in", "export", "empty_out"):
-        sel = flow == f
+        sel = flow == FLOWS.index(f)
         wish[sel] = scenario.dwell_days.for_flow(f).sample(rng, int(sel.sum())) * 24.0
     return wish
 
 
 def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, streams: Streams) -> pd.DataFrame:
     """Add customs, gate, yard and corridor times (hours) to the container table."""
+    from callao.sim.customs import CHANNELS, run_customs  # brings LightGBM (targeting): only when run
+
     n = len(c)
-    flow = values(c["flow"])
+    flow = flow_codes(c["flow"])
+    is_flow = {name: flow == code for code, name in enumerate(FLOWS)}
     terminal = c["terminal"].cat.codes.to_numpy()
     t_dis, t_load = c["t_discharge"].to_numpy(), c["t_load"].to_numpy()
-    by_truck_out = np.isin(flow, ["import", "empty_in"])
-    by_truck_in = np.isin(flow, ["export", "empty_out"])
+    by_truck_out = is_flow["import"] | is_flow["empty_in"]
+    by_truck_in = is_flow["export"] | is_flow["empty_out"]
     wish = behaviour_h(scenario, flow, streams("yard"))
 
     # Export trucks come before the ship arrives (they book against its arrival, not its
@@ -56,7 +65,7 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
 
     # Import trucks come the consignee's pick-up delay after customs release (empties: after
     # discharge): a slow customs stage or an inspection lengthens the import dwell.
-    imp = flow == "import"
+    imp = is_flow["import"]
     ready = np.full(n, np.nan)
     ready[by_truck_out] = np.where(imp, customs.release, t_dis)[by_truck_out]
     wanted = ready[by_truck_out] + wish[by_truck_out]
@@ -76,7 +85,13 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
         dual_cycle=gate.dual_cycle, t_yard_in=t_yard_in, t_yard_out=t_yard_out, t_lima=t_lima,
     )
     out["late_gate"] = by_truck_in & (gate.done > t_load)
-    out["customs_late"] = (flow == "export") & (customs.release > t_load)
+    out["customs_late"] = is_flow["export"] & (customs.release > t_load)
     for name, col in customs.extra.items():
-        out[name] = pd.Categorical(col) if name == "exporter_id" else col
+        out[name] = _categorical(col) if name == "exporter_id" else col
     return out
+
+
+def _categorical(names: np.ndarray) -> pd.Categorical:
+    """``pd.Categorical(names)`` (sorted categories), by a hash factorisation: about 3 × faster."""
+    codes, categories = pd.factorize(names, sort=True)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories))

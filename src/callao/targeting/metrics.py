@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import precision_score, recall_score
 
 RATES: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10)
 
@@ -28,6 +27,8 @@ def top_mask(scores: np.ndarray, k: int) -> np.ndarray:
 
 def inspection_metrics(y: np.ndarray, selected: np.ndarray, revenue: np.ndarray | None = None) -> dict[str, float]:
     """Precision, recall and revenue share of a given selection (boolean mask)."""
+    from sklearn.metrics import precision_score, recall_score  # slow to import: only when used
+
     y = np.nan_to_num(np.asarray(y, dtype=float)).astype(int)
     selected = np.asarray(selected, dtype=bool)
     out = {
