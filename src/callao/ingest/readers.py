@@ -365,129 +365,133 @@ LAYOUTS = {
 NUMERIC = ("mmsi", "lat", "lon", "sog", "cog", "loa_m", "draft_m")
 
 
-def _blocks(f, block_bytes: int) -> Iterator[bytes]:
-    """The stream in pieces of about ``block_bytes`` that end at a line end."""
-    rest = b""
-    while True:
-        data = f.read(block_bytes)
-        if not data:
-            if rest.strip():
-                yield rest
-            return
-        data = rest + data
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            rest = data
-            continue
-        yield data[: cut + 1]
-        rest = data[cut + 1:]
+def _csv_header(path: Path, spec: CsvLayout) -> tuple[list[str], dict[str, str], bool]:
+    """The file's column names, our name → its column, and whether it is gzip-compressed."""
+    with open_binary(path) as f:
+        header_line = f.readline()
+        gz = isinstance(f, gzip.GzipFile)
+    header = [c.strip().strip('"').strip()
+              for c in header_line.decode("utf-8", "replace").lstrip("\ufeff").strip().split(",")]
+    lookup = {c.lower(): c for c in header}
+    cols = {ours: lookup[theirs.lower()] for ours, theirs in spec.columns.items() if theirs.lower() in lookup}
+    return header, cols, gz
 
 
 def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chunk]:
-    """Stream a MarineCadastre or DMA CSV with pyarrow, about ``chunk_rows`` rows a chunk."""
+    """Stream a MarineCadastre or DMA CSV, about ``chunk_rows`` rows a chunk.
+
+    pyarrow's streaming CSV reader (decompression, parsing and time parsing in C) reads only the
+    columns we use, with explicit types. If a value does not convert (a word in a number column),
+    the rest of the file is read again as text from the first unread row, and each bad row is
+    refused with its column and value named. Line numbers are those of the file's non-empty lines."""
     spec = LAYOUTS[layout]
-    with open_binary(path) as f:
-        header_line = f.readline()
-        header = [c.strip().strip('"').strip()
-                  for c in header_line.decode("utf-8", "replace").lstrip("\ufeff").strip().split(",")]
-        lookup = {c.lower(): c for c in header}
-        cols = {ours: lookup[theirs.lower()] for ours, theirs in spec.columns.items() if theirs.lower() in lookup}
-        row0 = 2
-        for block in _blocks(f, max(chunk_rows, 1000) * 110):
-            n_lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-            yield _parse_block(block, header, cols, spec, row0, layout)
-            row0 += n_lines
-
-
-def _parse_block(block: bytes, header: list[str], cols: dict[str, str], spec: CsvLayout, row0: int,
-                 layout: str) -> Chunk:
-    """One block of CSV rows → a Chunk. Fast path: typed pyarrow parse; a block with a bad value
-    is parsed again as text and each bad row is refused with the column and value named."""
-    bad_rows: list[tuple[int, str]] = []
-
-    def on_invalid(row) -> str:
-        bad_rows.append((row.number, row.text))
-        return "skip"
-
+    header, cols, gz = _csv_header(path, spec)
     str_types = {cols[c]: pa.string() for c in ("name", "status", "ship_type", "mobile") if c in cols}
     num_types = {cols[c]: pa.float64() for c in NUMERIC if c in cols}
     num_types[cols["mmsi"]] = pa.int64()
     if layout == "marinecadastre":
         num_types.update({cols[c]: pa.float64() for c in ("status", "ship_type") if c in cols})
         str_types = {k: v for k, v in str_types.items() if k not in num_types}
-    read = pacsv.ReadOptions(column_names=header, use_threads=False, block_size=1 << 26)
-    parse = pacsv.ParseOptions(invalid_row_handler=on_invalid)
-    time_type = {cols["t"]: pa.timestamp("s")}
-    convert = pacsv.ConvertOptions(
-        include_columns=list(cols.values()), column_types={**num_types, **str_types, **time_type},
+    typed = pacsv.ConvertOptions(
+        include_columns=list(cols.values()), column_types={**num_types, **str_types, cols["t"]: pa.timestamp("s")},
         timestamp_parsers=[spec.time_format] if spec.time_format else None,
         strings_can_be_null=True, quoted_strings_can_be_null=True)
+    as_text = pacsv.ConvertOptions(include_columns=list(cols.values()),
+                                   column_types={c: pa.string() for c in cols.values()}, strings_can_be_null=True)
+    consumed = 0  # data rows (non-empty lines after the header) already yielded
+    convert = typed
+    while True:
+        bad_rows: list[tuple[int, str]] = []  # (row number in the file, text) of rows with a wrong field count
+
+        def on_invalid(row, bad_rows=bad_rows) -> str:
+            bad_rows.append((row.number, row.text))
+            return "skip"
+
+        stream = pa.input_stream(str(path), compression="gzip" if gz else None)
+        try:
+            reader = pacsv.open_csv(
+                stream, read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, skip_rows_after_names=consumed,
+                                                       use_threads=False, block_size=max(chunk_rows, 1000) * 110),
+                parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid), convert_options=convert)
+            start, j = consumed + 2, 0  # the file's row number of the next row (the header is row 1)
+            for batch in reader:
+                # the rows of this batch: its good rows plus the bad ones among them
+                end, j0 = start + batch.num_rows, j
+                while j < len(bad_rows) and bad_rows[j][0] < end:
+                    end, j = end + 1, j + 1
+                line = np.arange(start, end, dtype=np.int64)
+                if j > j0:
+                    line = np.delete(line, np.array([r[0] for r in bad_rows[j0:j]], np.int64) - start)
+                yield _chunk(pa.Table.from_batches([batch]), line, bad_rows[j0:j], cols, spec, layout,
+                             num_types, str_types, typed=convert is typed)
+                consumed, start = end - 2, end
+            if j < len(bad_rows):  # bad rows after the last good one
+                yield _chunk(None, np.empty(0, np.int64), bad_rows[j:], cols, spec, layout, num_types, str_types)
+        except pa.ArrowInvalid:
+            if convert is not typed:
+                raise
+            convert = as_text  # a value that does not convert: the rest as text, bad rows refused one by one
+            continue
+        finally:
+            stream.close()
+        return
+
+
+def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, str]], cols: dict[str, str],
+           spec: CsvLayout, layout: str, num_types: dict, str_types: dict, typed: bool = True) -> Chunk:
+    """One batch of CSV rows → a Chunk (positions, first static row of each ship, refused rows)."""
     refused: list[pd.DataFrame] = []
-
-    def line_numbers(n_ok: int) -> np.ndarray:
-        """File line of each parsed row (rows the invalid-row handler skipped left out)."""
-        line = np.arange(row0, row0 + n_ok + len(bad_rows), dtype=np.int64)
-        if bad_rows:  # the handler numbers rows from 1 within the block
-            skip = np.array(sorted(r[0] for r in bad_rows), np.int64) - 1
-            line = np.delete(line, skip[skip < line.size])
-        return line[:n_ok]
-
-    try:
-        table = pacsv.read_csv(io.BytesIO(block), read_options=read, parse_options=parse, convert_options=convert)
-        messages = table.num_rows + len(bad_rows)
-        line = line_numbers(table.num_rows)
-    except pa.ArrowInvalid:
-        bad_rows.clear()
-        as_text = pacsv.ConvertOptions(include_columns=list(cols.values()),
-                                       column_types={c: pa.string() for c in cols.values()},
-                                       strings_can_be_null=True)
-        table = pacsv.read_csv(io.BytesIO(block), read_options=read, parse_options=parse, convert_options=as_text)
-        messages = table.num_rows + len(bad_rows)
-        table, line, bad = _coerce(table, cols, spec, num_types, str_types, line_numbers(table.num_rows))
+    if bad_rows:
+        refused.append(pd.DataFrame({"line": [r[0] for r in bad_rows], "reason": MALFORMED,
+                                     "raw": [r[1] for r in bad_rows]}))
+    if table is None:
+        return Chunk(len(bad_rows), empty(POSITIONS_SCHEMA), empty(STATICS_SCHEMA),
+                     pd.concat(refused, ignore_index=True).reindex(columns=list(REFUSED_SCHEMA)).astype(REFUSED_SCHEMA))
+    messages = table.num_rows + len(bad_rows)
+    if not typed:
+        table, line, bad = _coerce(table, cols, spec, num_types, str_types, line)
         refused.append(bad)
     n = table.num_rows
-    if bad_rows:
-        refused.append(pd.DataFrame({"line": [row0 + r[0] - 1 for r in bad_rows], "reason": MALFORMED,
-                                     "raw": [r[1] for r in bad_rows]}))
     d = {c: table.column(cols[c]) for c in cols}
-    mmsi = d["mmsi"].to_numpy(zero_copy_only=False)
+    mmsi_valid = np.ones(n, bool) if d["mmsi"].null_count == 0 else pc.is_valid(d["mmsi"]).to_numpy(zero_copy_only=False)
+    mmsi = pc.fill_null(d["mmsi"], 0).to_numpy() if not mmsi_valid.all() else d["mmsi"].to_numpy()
     tcol = d["t"]
-    t_valid = pc.is_valid(tcol).to_numpy(zero_copy_only=False)
+    t_valid = np.ones(n, bool) if tcol.null_count == 0 else pc.is_valid(tcol).to_numpy(zero_copy_only=False)
     t = pc.cast(tcol, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
     t[~t_valid] = np.nan
-    lat = d["lat"].to_numpy(zero_copy_only=False).astype(float)
-    lon = d["lon"].to_numpy(zero_copy_only=False).astype(float)
+    lat = d["lat"].to_numpy(zero_copy_only=False).astype(float, copy=False)
+    lon = d["lon"].to_numpy(zero_copy_only=False).astype(float, copy=False)
 
     def num(c: str) -> np.ndarray:
         if c not in d:
             return np.full(n, np.nan)
-        return d[c].to_numpy(zero_copy_only=False).astype(float)
+        return d[c].to_numpy(zero_copy_only=False).astype(float, copy=False)
 
     sog, cog = num("sog"), num("cog")
     if layout == "dma" and "status" in d:
         status = _map_text(d["status"], NAV_STATUS_TEXT)
     else:
         status = num("status")
-    keep = np.ones(n, bool)
-    reason = np.full(n, None, object)
+    keep = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & t_valid & mmsi_valid
+    other = None
     if layout == "dma" and "mobile" in d:
         mobile = pc.utf8_lower(d["mobile"].fill_null("")).to_numpy(zero_copy_only=False)
         other = ~np.isin(mobile, ["class a", "class b"])
-        reason[other & keep] = UNSUPPORTED
         keep &= ~other
-    na = ~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-    reason[na & keep] = NOT_AVAILABLE
-    keep &= ~na
-    reason[~t_valid & keep] = NO_TIME
-    keep &= t_valid
-    if (~keep).any():
+    if not keep.all():
+        reason = np.full(n, None, object)
+        reason[~t_valid] = NO_TIME
+        reason[~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))] = NOT_AVAILABLE
+        if other is not None:
+            reason[other] = UNSUPPORTED
+        reason[~mmsi_valid] = f"{BAD_VALUE}: {cols['mmsi']}=''"
         bad = ~keep
-        refused.append(pd.DataFrame({"line": line[bad], "reason": reason[bad], "mmsi": mmsi[bad].astype(float),
+        refused.append(pd.DataFrame({"line": line[bad], "reason": reason[bad], "mmsi": np.where(mmsi_valid, mmsi, np.nan)[bad],
                                      "t": t[bad], "lat": lat[bad], "lon": lon[bad]}))
-    positions = pd.DataFrame({"mmsi": mmsi[keep], "t": t[keep], "lat": lat[keep], "lon": lon[keep],
-                              "sog": np.where(sog[keep] >= 102.2, np.nan, sog[keep]),
-                              "cog": np.where(cog[keep] >= 360, np.nan, cog[keep]),
-                              "status": status[keep], "line": line[keep]})
+        mmsi, t, lat, lon, sog, cog, status, line = (a[keep] for a in (mmsi, t, lat, lon, sog, cog, status, line))
+    positions = pd.DataFrame({"mmsi": mmsi.astype(np.int64, copy=False), "t": t, "lat": lat, "lon": lon,
+                              "sog": np.where(sog >= 102.2, np.nan, sog), "cog": np.where(cog >= 360, np.nan, cog),
+                              "status": status, "line": line})
     statics = _statics(d, mmsi, t, keep, layout)
     ref = (pd.concat(refused, ignore_index=True).reindex(columns=list(REFUSED_SCHEMA)).astype(REFUSED_SCHEMA)
            if refused else empty(REFUSED_SCHEMA))
@@ -495,14 +499,16 @@ def _parse_block(block: bytes, header: list[str], cols: dict[str, str], spec: Cs
 
 
 def _statics(d: dict, mmsi: np.ndarray, t: np.ndarray, keep: np.ndarray, layout: str) -> pd.DataFrame:
-    """The first row of every ship in the block with its name, length, draught and ship type."""
-    idx = np.flatnonzero(keep)
-    if idx.size == 0:
+    """The first row of every ship in the batch with its name, length, draught and ship type
+    (``mmsi`` and ``t`` are of the kept rows, ``keep`` marks them among the batch's rows)."""
+    if mmsi.size == 0:
         return empty(STATICS_SCHEMA)
-    _, first = np.unique(mmsi[idx], return_index=True)
-    rows = idx[first]
+    first = np.flatnonzero(~pd.Series(mmsi).duplicated().to_numpy())
+    order = np.argsort(mmsi[first], kind="stable")  # by ship, as before
+    first = first[order]
+    rows = np.flatnonzero(keep)[first] if not keep.all() else first
     take = pa.array(rows)
-    out = {"mmsi": mmsi[rows], "t": t[rows]}
+    out = {"mmsi": mmsi[first], "t": t[first]}
     out["name"] = (d["name"].take(take).to_pandas().str.strip().replace("", None).to_numpy(object)
                    if "name" in d else np.full(rows.size, None, object))
     for c in ("loa_m", "draft_m"):
@@ -557,7 +563,8 @@ def _coerce(table: pa.Table, cols: dict[str, str], spec: CsvLayout, num_types: d
     new = wrong & ~bad
     why[new] = [f"{BAD_VALUE}: {cols['t']}={x!r}" for x in tcol[new]]
     bad |= wrong
-    refused = pd.DataFrame({"line": line[bad], "reason": why[bad], "raw": df[bad].astype(str).agg(",".join, axis=1)})
+    raw = df[bad].astype(str).agg(",".join, axis=1).to_numpy(object) if bad.any() else np.empty(0, object)
+    refused = pd.DataFrame({"line": line[bad], "reason": why[bad], "raw": raw})
     ok = ~bad
     fields = {}
     for col, typ in num_types.items():
