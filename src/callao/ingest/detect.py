@@ -214,10 +214,12 @@ class CallDetector:
             return pd.DataFrame({c: pd.Series(dtype=float) for c in RUN_COLUMNS})
         runs = pd.concat(self._runs, ignore_index=True).sort_values(["mmsi", "t_first", "t_last"], kind="stable")
         runs = _merge(runs)
-        for _ in range(2):  # a lone position between two runs of the same zone is noise
+        for _ in range(2):  # a lone position between two runs of the same zone is noise ...
             m, c, n = runs["mmsi"].to_numpy(), runs["code"].to_numpy(), runs["n"].to_numpy()
-            flicker = np.r_[False, (n[1:-1] == 1) & (m[:-2] == m[2:]) & (m[1:-1] == m[:-2]) & (c[:-2] == c[2:]),
-                            False] if len(runs) > 2 else np.zeros(len(runs), bool)
+            # ... unless it is a ship stopped in the anchorage (a short stop for the pilot, seen once)
+            stopped = (self._kind[c] == ANCHORAGE) & (runs["sog_min"].to_numpy() < self.opt.anchor_sog_kn)
+            flicker = np.r_[False, (n[1:-1] == 1) & ~stopped[1:-1] & (m[:-2] == m[2:]) & (m[1:-1] == m[:-2])
+                            & (c[:-2] == c[2:]), False] if len(runs) > 2 else np.zeros(len(runs), bool)
             if not flicker.any():
                 break
             runs = _merge(runs[~flicker])

@@ -288,29 +288,42 @@ class _ZoneGrid:
 
     EDGE = -1
 
-    def __init__(self, zones: list[Zone], cell_m: float = 10.0, max_cells: int = 1_000_000) -> None:
+    def __init__(self, zones: list[Zone], cell_m: float = 10.0, max_cells: int = 4_000_000, refine: int = 8) -> None:
         self.zones = zones
         bounds = np.array([z.polygon.bounds for z in zones])
         x0, y0 = bounds[:, 0].min(), bounds[:, 1].min()
         x1, y1 = bounds[:, 2].max(), bounds[:, 3].max()
         self.bounds = (x0, y0, x1, y1)
         cell = max(cell_m, float(np.sqrt((x1 - x0) * (y1 - y0) / max_cells)))
+        big = cell * refine  # built coarse to fine: only coarse cells a boundary crosses are refined
         self.x0, self.y0, self.cell = x0, y0, cell
-        self.nx, self.ny = int(np.ceil((x1 - x0) / cell)) + 1, int(np.ceil((y1 - y0) / cell)) + 1
+        nbx, nby = int(np.ceil((x1 - x0) / big)) + 1, int(np.ceil((y1 - y0) / big)) + 1
+        self.nx, self.ny = nbx * refine, nby * refine
         grid = np.zeros((self.nx, self.ny), np.int16)
+        sub_a, sub_b = np.meshgrid(np.arange(refine), np.arange(refine), indexing="ij")
         for z in zones:  # lowest priority first: a higher zone overwrites where it reaches
-            zx0, zy0, zx1, zy1 = z.polygon.bounds
-            i0, j0 = int((zx0 - x0) // cell), int((zy0 - y0) // cell)
-            i1, j1 = min(int((zx1 - x0) // cell) + 1, self.nx), min(int((zy1 - y0) // cell) + 1, self.ny)
-            gi, gj = np.meshgrid(np.arange(i0, i1), np.arange(j0, j1), indexing="ij")
-            boxes = shapely.box(x0 + gi * cell, y0 + gj * cell, x0 + (gi + 1) * cell, y0 + (gj + 1) * cell)
             shapely.prepare(z.polygon)
-            inside = shapely.contains_properly(z.polygon, boxes)
-            crossed = shapely.intersects(z.polygon, boxes) & ~inside
-            sub = grid[i0:i1, j0:j1]
-            sub[inside] = z.code
-            sub[crossed] = self.EDGE
+            zx0, zy0, zx1, zy1 = z.polygon.bounds
+            i0, j0 = int((zx0 - x0) // big), int((zy0 - y0) // big)
+            i1, j1 = min(int((zx1 - x0) // big) + 1, nbx), min(int((zy1 - y0) // big) + 1, nby)
+            gi, gj = np.meshgrid(np.arange(i0, i1), np.arange(j0, j1), indexing="ij")
+            inside, crossed = self._classify(z.polygon, x0 + (gi + 0.5) * big, y0 + (gj + 0.5) * big, big)
+            block = grid[i0 * refine:i1 * refine, j0 * refine:j1 * refine]
+            block[np.repeat(np.repeat(inside, refine, 0), refine, 1)] = z.code
+            fi = (gi[crossed][:, None, None] * refine + sub_a).ravel()
+            fj = (gj[crossed][:, None, None] * refine + sub_b).ravel()
+            inside, crossed = self._classify(z.polygon, x0 + (fi + 0.5) * cell, y0 + (fj + 0.5) * cell, cell)
+            grid[fi[inside], fj[inside]] = z.code
+            grid[fi[crossed], fj[crossed]] = self.EDGE
         self.grid = grid.ravel()
+
+    @staticmethod
+    def _classify(poly, cx: np.ndarray, cy: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]:
+        """(wholly inside, crossed by the boundary) for square cells of side ``cell`` centred on
+        (cx, cy): a cell whose centre is farther from the boundary than its half-diagonal lies
+        wholly on its centre's side."""
+        crossed = shapely.distance(poly.boundary, shapely.points(cx, cy)) <= 0.7072 * cell
+        return shapely.contains_xy(poly, cx, cy) & ~crossed, crossed
 
     def lookup(self, x: np.ndarray, y: np.ndarray, code: np.ndarray) -> None:
         """Write the zone code of every point inside the grid into ``code``."""
