@@ -41,6 +41,8 @@ REASONS = (BAD_CHECKSUM, MALFORMED, UNPAIRED, UNSUPPORTED, NOT_AVAILABLE, BAD_VA
 
 POSITION_TYPES = {1, 2, 3, 18, 19}
 STATIC_TYPES = {5, 19, 24}
+WANTED_PAYLOAD_START = {bytes([t + 48 if t < 40 else t + 56]) for t in POSITION_TYPES | STATIC_TYPES}
+"""A payload's first 6-bit character is its message type: ``1 2 3 5 B C H`` are the types we use."""
 
 MARINECADASTRE_HEADER = ("MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
                          "Length,Width,Draft,Cargo,TransceiverClass")
@@ -164,6 +166,20 @@ def split_line(line: bytes) -> tuple[bytes, float]:
     Handles NMEA 4.10 tag blocks (``\\s:src,c:1671533231*08\\!AIVDM,...``) and a leading time column
     (``2024-01-01T00:00:00Z !AIVDM,...``, ``1704067200,!AIVDM,...``) or a trailing epoch column
     (``!AIVDM,...,0*36,1738369261``)."""
+    head = line[:1]
+    if head == b"\\":  # fast path: a tag block then a sentence ending at its checksum
+        k = line.find(b"\\", 1)
+        sentence = line[k + 1:].strip()
+        if k > 0 and sentence[-3:-2] == b"*" and SENTENCE_START_RE.match(sentence):
+            m = TAG_TIME_RE.search(line, 0, k + 1)
+            if m is None:
+                return sentence, np.nan
+            v = float(m.group(1))
+            return sentence, (v / 1000.0 if v > 1e11 else v)
+    elif head == b"!":  # fast path: a bare sentence
+        sentence = line.strip()
+        if sentence[-3:-2] == b"*" and SENTENCE_START_RE.match(sentence):
+            return sentence, np.nan
     m = SENTENCE_START_RE.search(line)
     if m is None:
         return b"", np.nan
@@ -191,8 +207,8 @@ class _NmeaChunk:
     """Lists filled line by line, turned into DataFrames once per chunk."""
 
     def __init__(self) -> None:
-        self.pos: dict[str, list] = {k: [] for k in POSITIONS_SCHEMA}
-        self.stat: dict[str, list] = {k: [] for k in STATICS_SCHEMA}
+        self.pos: list[tuple] = []  # rows in POSITIONS_SCHEMA order
+        self.stat: list[tuple] = []  # rows in STATICS_SCHEMA order
         self.ref: dict[str, list] = {k: [] for k in REFUSED_SCHEMA}
         self.messages = 0
 
@@ -203,9 +219,16 @@ class _NmeaChunk:
 
     def chunk(self) -> Chunk:
         return Chunk(self.messages,
-                     pd.DataFrame(self.pos).astype(POSITIONS_SCHEMA),
-                     pd.DataFrame(self.stat).astype(STATICS_SCHEMA),
+                     _frame(self.pos, POSITIONS_SCHEMA), _frame(self.stat, STATICS_SCHEMA),
                      pd.DataFrame(self.ref).astype(REFUSED_SCHEMA))
+
+
+def _frame(rows: list[tuple], schema: dict[str, str]) -> pd.DataFrame:
+    """Rows (tuples in the schema's column order) → a DataFrame with the schema's dtypes."""
+    if not rows:
+        return empty(schema)
+    cols = list(zip(*rows))
+    return pd.DataFrame({k: np.array(v, dtype=d) for (k, d), v in zip(schema.items(), cols)})
 
 
 def _num(v, missing: float | None = None) -> float:
@@ -229,6 +252,8 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
 
     def fields(parts: list) -> tuple:
         """(refusal reason or None, mmsi, position fields or None, static fields or None)."""
+        if parts[0][3].payload[:1] not in WANTED_PAYLOAD_START:  # types we do not use: not decoded at all
+            return UNSUPPORTED, np.nan, None, None
         try:
             msg = (parts[0][3] if len(parts) == 1 else
                    NMEAMessage.assemble_from_iterable([p[3] for p in parts])).decode()
@@ -271,8 +296,7 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
             cur.refuse(line, reason, raws, t, mmsi)
             return
         if static is not None:
-            for k, v in zip(STATICS_SCHEMA, (mmsi, t, *static)):
-                cur.stat[k].append(v)
+            cur.stat.append((mmsi, t, *static))
         if position is not None:
             lat, lon = position[0], position[1]
             if t != t:
@@ -280,8 +304,7 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
             elif not (abs(lat) <= 90 and abs(lon) <= 180):
                 cur.refuse(line, NOT_AVAILABLE, raws, t, mmsi, lat, lon)
             else:
-                for k, v in zip(POSITIONS_SCHEMA, (mmsi, t, *position, line)):
-                    cur.pos[k].append(v)
+                cur.pos.append((mmsi, t, *position, line))
 
     def flush_stale(line_no: int) -> None:
         for key in [k for k, parts in pending.items() if line_no - parts[0][0] > max_pending_lines]:
@@ -334,7 +357,7 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
                     cur.refuse(line_no, UNPAIRED, sentence, t)
             if line_no % 1000 == 0:
                 flush_stale(line_no)
-            if len(cur.pos["t"]) + len(cur.ref["t"]) >= chunk_rows:
+            if len(cur.pos) + len(cur.ref["t"]) >= chunk_rows:
                 yield cur.chunk()
                 cur = _NmeaChunk()
         for parts in pending.values():
