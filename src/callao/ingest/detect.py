@@ -172,8 +172,9 @@ class CallDetector:
             reason[srt[mask]] = why
             bad[srt[mask]] = True
         ok = ~(dup | spike)
-        srt = srt[ok]
-        ms, ts, xs, ys, g = ms[ok], ts[ok], xs[ok], ys[ok], g[ok]
+        if not ok.all():
+            srt = srt[ok]
+            ms, ts, xs, ys, g = ms[ok], ts[ok], xs[ok], ys[ok], g[ok]
         self.positions_kept += srt.size
 
         # state of each position: its zone; a berth strip counts only when (nearly) stopped

@@ -49,7 +49,7 @@ the pilot boarding point, on the anchorage's edge nearest the channel, instead o
 PILOT_STOP_H = 0.1
 """A ship waiting for its pilot stops (drifts below 1 kn) for at least this long when its wait
 allows it at up to ``MAX_KN``: the shortest waits of a run (about 9 minutes from the anchorage's
-edge to the channel, 1.7 km away at Callao) then need up to ~19 kn on the way to the channel."""
+edge to the channel, 1.7 km away at Callao) then need up to ~18 kn on the way to the channel."""
 BOARDING_INSET_M = 100.0
 """The pilot boarding point lies this far inside the anchorage from its edge nearest the channel."""
 TRAVEL_SHARE = 0.8

@@ -18,8 +18,9 @@ Read from a GeoJSON file (the bundled ``web/data/callao_bay.geojson`` or the use
 
 Everything is projected to a local plane (metres east and north of the features' centre; under
 0.1% scale error across the 70 km from Callao to Chancay) so that widths, distances and quay
-positions are in metres. Zones are looked up for millions of positions at once with
-:func:`shapely.contains_xy`, one vectorised call per zone.
+positions are in metres. Zones are looked up for millions of positions at once: one array lookup
+in a grid of each port's zones, and :func:`shapely.contains_xy` only for the positions in cells a
+zone boundary crosses.
 """
 
 from __future__ import annotations

@@ -249,6 +249,7 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
 
     parsed: dict[bytes, object] = {}  # sentence → NMEAMessage, or the reason it is refused
     cache: dict[bytes, tuple] = {}  # identical payloads (a moored ship, static reports) decode once
+    singles: dict[bytes, tuple] = {}  # a single-part sentence seen before → its fields, no other work
 
     def fields(parts: list) -> tuple:
         """(refusal reason or None, mmsi, position fields or None, static fields or None)."""
@@ -291,6 +292,13 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
             if len(cache) > 200_000:
                 cache.clear()
             cache[key] = got
+        if len(parts) == 1:
+            if len(singles) > 200_000:
+                singles.clear()
+            singles[raw] = got
+        emit(got, line, raws, t)
+
+    def emit(got: tuple, line: int, raws: bytes, t: float) -> None:
         reason, mmsi, position, static = got
         if reason is not None:
             cur.refuse(line, reason, raws, t, mmsi)
@@ -314,6 +322,16 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
     with open_binary(path) as f:
         for line_no, line in enumerate(f, start=1):
             sentence, t = split_line(line)
+            got = singles.get(sentence)
+            if got is not None:  # the same single-part sentence again: its fields are known
+                cur.messages += 1
+                emit(got, line_no, sentence, t)
+                if line_no % 1000 == 0:
+                    flush_stale(line_no)
+                if len(cur.pos) + len(cur.ref["t"]) >= chunk_rows:
+                    yield cur.chunk()
+                    cur = _NmeaChunk()
+                continue
             if not sentence:
                 if line.strip() and not line.lstrip().startswith(b"#"):
                     cur.refuse(line_no, MALFORMED, line.strip(), t)
