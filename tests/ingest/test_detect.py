@@ -191,3 +191,20 @@ def test_cli_export_errors_are_clear(tmp_path):
     res = runner.invoke(app, ["calls", "export", str(tmp_path), "--format", "kml", "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "expected nmea or marinecadastre" in res.output
     assert not (tmp_path / "x").exists()
+
+
+def test_short_pilot_wait_seen_once_is_an_arrival_at_the_anchorage(tmp_path, geo):
+    """A call waiting 12 minutes for its pilot, reported every 5 minutes: the track drifts at the
+    boarding point inside the anchorage and may be seen there only once. That lone stopped report
+    is the arrival (not noise), so arrival and wait come back within one reporting interval."""
+    v = pd.DataFrame({"vessel_id": [7], "terminal": ["dpworld"], "loa_m": [300.0], "draft_m": [14.0],
+                      "quay_position_m": [100.0], "t_arrival": [2.0], "t_channel_in": [2.2], "t_berth": [2.95],
+                      "t_unberth": [20.0], "t_depart": [20.75]})
+    truth = calls_from_vessels(v, START)
+    for phase_seed in range(6):  # several report phases: seen once or twice in the anchorage
+        pos, st = tracks(v, START, geo, interval_s=300, seed=phase_seed)
+        calls, _ = detect(tmp_path / str(phase_seed), pos, statics_of(st))
+        assert len(calls) == 1
+        err = (calls["t_arrival"] - truth["t_arrival"]).dt.total_seconds().abs().iloc[0] / 60
+        assert err <= 5.5, phase_seed
+        assert abs(calls["anchorage_wait_h"].iloc[0] - 0.2) <= 5.5 / 60

@@ -7,6 +7,7 @@ test suite (tag blocks from an ORBCOMM-style feed)."""
 import gzip
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from callao.ingest import readers as r
@@ -80,7 +81,8 @@ def test_each_defect_is_refused_with_its_reason(tmp_path):
     by_line = dict(zip(refused["line"], refused["reason"]))
     assert by_line == {1: r.BAD_CHECKSUM, 2: r.MALFORMED, 3: r.UNPAIRED, 4: r.UNSUPPORTED, 5: r.NOT_AVAILABLE,
                        6: r.NO_TIME, 7: r.UNPAIRED, 8: r.UNSUPPORTED}
-    assert refused.loc[refused["line"] == 4, "mmsi"].iloc[0] == 3669702
+    # a type we do not use is refused from its payload's first character, before pyais decodes it
+    assert np.isnan(refused.loc[refused["line"] == 4, "mmsi"].iloc[0])
     assert GPSD_TYPE4 in refused.loc[refused["line"] == 4, "raw"].iloc[0]
 
 
@@ -167,3 +169,25 @@ def test_csv_streams_in_chunks(tmp_path):
     assert sum(len(c.positions) for c in chunks) == 5000
     lines = np.concatenate([c.positions["line"].to_numpy() for c in chunks])
     assert np.array_equal(lines, np.arange(2, 5002))
+
+
+def test_csv_bad_values_in_later_chunks_are_refused_by_line_and_nothing_is_lost(tmp_path):
+    """The streaming reader meets a wrong field count in the first chunk and words in a number
+    column in later chunks: those rows alone are refused, with their file line, and every other
+    row is read once."""
+    f = tmp_path / "mc.csv"
+    rows = [f"3670000{i % 7:02d},2023-01-01T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d},-12.03,-77.20,"
+            "0.1,120.0,511,X,,,70,1,200,32,12.2,70,A" for i in range(5000)]
+    rows[500] = "367000001,2023-01-01T00:00:00,-12.0"  # line 502: truncated row
+    rows[2500] = rows[2500].replace(",0.1,120.0,", ",fast,120.0,")  # line 2502
+    rows[4000] = rows[4000].replace(",0.1,120.0,", ",x,120.0,")  # line 4002
+    f.write_text(MC_ROWS.splitlines()[0] + "\n" + "\n".join(rows) + "\n")
+    chunks = list(read_ais(f, chunk_rows=1000))
+    assert len(chunks) >= 4 and sum(c.messages for c in chunks) == 5000
+    pos = pd.concat([c.positions for c in chunks], ignore_index=True)
+    refused = pd.concat([c.refused for c in chunks], ignore_index=True)
+    assert list(refused["line"]) == [502, 2502, 4002]
+    assert refused["reason"].iloc[0] == r.MALFORMED
+    assert refused["reason"].iloc[1].startswith(r.BAD_VALUE) and "fast" in refused["reason"].iloc[1]
+    assert refused["reason"].iloc[2].startswith(r.BAD_VALUE) and "'x'" in refused["reason"].iloc[2]
+    assert np.array_equal(pos["line"].to_numpy(), np.setdiff1d(np.arange(2, 5002), [502, 2502, 4002]))

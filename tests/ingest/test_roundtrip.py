@@ -86,15 +86,29 @@ def test_export_is_deterministic(two_months, tmp_path):
     assert a.loc[a["status"] == 5, "sog"].max() < 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: a call that waits only for its pilot (0.15-0.5 h) "
-                   "crosses the anchorage area at up to ~40 kn in the export; a pilot-boarding area of "
-                   "its own is needed (issue 9)")
 def test_export_speeds_are_realistic(two_months):
-    from callao.ingest.export import tracks
+    """Every call, whatever its wait: speed over ground and the speed implied by consecutive
+    positions stay at or below a container ship's 20 kn in the bay (calls that wait only for their
+    pilot drift at the boarding point instead of crossing the anchorage), and ships waiting there
+    are stopped or drifting below 1 kn."""
+    from callao.ingest.export import MAX_KN, PILOT_WAIT_H, STRAIGHT_IN_WAIT_H, tracks
+    from callao.ingest.geofences import ANCHORAGE, Geofences
 
     vessels, start, seed = read_run(two_months)
-    a, _ = tracks(vessels.head(20), start, interval_s=300, seed=seed)
-    assert a["sog"].max() < 25
+    wait = (vessels["t_channel_in"] - vessels["t_arrival"]).to_numpy(float)
+    short = (wait >= STRAIGHT_IN_WAIT_H) & (wait < PILOT_WAIT_H)
+    assert short.sum() >= 10 and (wait >= PILOT_WAIT_H).sum() >= 10  # both kinds of wait are exercised
+    a, _ = tracks(vessels, start, interval_s=120, seed=seed)
+    assert a["sog"].max() <= MAX_KN
+    geo = Geofences.load()
+    x, y = geo.project(a["lon"].to_numpy(), a["lat"].to_numpy())
+    a = a.assign(x=x, y=y, zone=geo.kind_of[geo.zone_of(x, y)]).sort_values(["mmsi", "t"], kind="stable")
+    same = a["mmsi"].to_numpy()[1:] == a["mmsi"].to_numpy()[:-1]
+    implied_kn = np.hypot(np.diff(a["x"]), np.diff(a["y"])) / np.diff(a["t"]) * 3600 / 1852
+    assert implied_kn[same].max() <= MAX_KN
+    # a pilot-boarding wait is spent slowly in the anchorage
+    pilot = a[a["mmsi"].isin(760_000_000 + vessels["vessel_id"][short]) & (a["zone"] == ANCHORAGE)]
+    assert len(pilot) and (pilot.groupby("mmsi")["sog"].min() < 1.0).mean() >= 0.9
 
 
 @pytest.mark.slow

@@ -121,12 +121,14 @@ class CallDetector:
         bad = code == OUTSIDE
         reason[bad] = OUTSIDE_AOI
 
-        # order by ship, keeping file order within a ship (stable)
-        order = np.argsort(mmsi, kind="stable")
+        # order by ship, keeping file order within a ship (stable): ships numbered by a hash
+        # factorisation, sorted on the small codes (a radix sort when under 65,536 ships)
+        codes, ships = pd.factorize(mmsi, sort=True)
+        order = np.argsort(codes.astype(np.uint16) if ships.size < 65_536 else codes, kind="stable")
+        gid = codes[order]
         ms, ts = mmsi[order], t[order]
-        starts = np.flatnonzero(np.r_[True, ms[1:] != ms[:-1]])
-        gid = np.cumsum(np.r_[True, ms[1:] != ms[:-1]]) - 1
-        ships = ms[starts]
+        new_ship = np.r_[True, gid[1:] != gid[:-1]]
+        starts = np.flatnonzero(new_ship)
         prev_max = self._last["t_max"].reindex(ships).to_numpy(float)
         prev_max = np.where(np.isnan(prev_max), -np.inf, prev_max)
         # running max of time before each message within its ship (file order), incl. earlier chunks
@@ -143,20 +145,24 @@ class CallDetector:
         bad[late_idx] = True
         new_max = np.maximum(np.maximum.reduceat(np.where(np.isnan(ts), -np.inf, ts), starts), prev_max)
 
-        # sort the kept positions by ship and time
-        keep = np.flatnonzero(~bad)
-        srt = keep[np.lexsort((t[keep], mmsi[keep]))]
-        ms, ts, xs, ys = mmsi[srt], t[srt], x[srt], y[srt]
+        # sort the kept positions by ship and time (usually they already are, within each ship)
+        kept = ~bad[order]
+        srt, g = order[kept], gid[kept]
+        ts = t[srt]
+        if not np.all((g[1:] != g[:-1]) | (ts[1:] >= ts[:-1])):
+            srt = srt[np.lexsort((ts, g))]
+            g, ts = codes[srt], t[srt]
+        ms, xs, ys = mmsi[srt], x[srt], y[srt]
         m = srt.size
         same = np.zeros(m, bool)
-        same[1:] = ms[1:] == ms[:-1]
+        same[1:] = g[1:] == g[:-1]
         dup = same.copy()
         dup[1:] &= (ts[1:] == ts[:-1]) & (xs[1:] == xs[:-1]) & (ys[1:] == ys[:-1])
         # impossible jumps: a spike away from the previous position and back to the next one
-        lt = self._last.reindex(ms)
-        px = np.where(same, np.r_[np.nan, xs[:-1]][:m], lt["x"].to_numpy(float))
-        py = np.where(same, np.r_[np.nan, ys[:-1]][:m], lt["y"].to_numpy(float))
-        pt = np.where(same, np.r_[np.nan, ts[:-1]][:m], lt["t"].to_numpy(float))
+        lt = self._last.reindex(ships)
+        px = np.where(same, np.r_[np.nan, xs[:-1]][:m], lt["x"].to_numpy(float)[g])
+        py = np.where(same, np.r_[np.nan, ys[:-1]][:m], lt["y"].to_numpy(float)[g])
+        pt = np.where(same, np.r_[np.nan, ts[:-1]][:m], lt["t"].to_numpy(float)[g])
         d_in = np.hypot(xs - px, ys - py)
         jump_in = (d_in > self.opt.jump_min_m) & (d_in / np.maximum(ts - pt, 1.0) > self.opt.max_speed_kn * KNOT)
         jump_out = np.ones(m, bool)
@@ -166,8 +172,9 @@ class CallDetector:
             reason[srt[mask]] = why
             bad[srt[mask]] = True
         ok = ~(dup | spike)
-        srt = srt[ok]
-        ms, ts, xs, ys = ms[ok], ts[ok], xs[ok], ys[ok]
+        if not ok.all():
+            srt = srt[ok]
+            ms, ts, xs, ys, g = ms[ok], ts[ok], xs[ok], ys[ok], g[ok]
         self.positions_kept += srt.size
 
         # state of each position: its zone; a berth strip counts only when (nearly) stopped
@@ -178,14 +185,14 @@ class CallDetector:
         moving_in_berth = (self._kind[c] == BERTH) & ~stopped
         c = np.where(moving_in_berth, self._harbour[c], c)
         if srt.size:
-            brk = np.flatnonzero(np.r_[True, (ms[1:] != ms[:-1]) | (c[1:] != c[:-1])])
+            brk = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (c[1:] != c[:-1])])
             ends = np.r_[brk[1:], srt.size] - 1
             cnt = ends - brk + 1
             self._runs.append(pd.DataFrame({
                 "mmsi": ms[brk], "code": c[brk], "t_first": ts[brk], "t_last": ts[ends], "n": cnt,
                 "x": np.add.reduceat(xs, brk) / cnt, "y": np.add.reduceat(ys, brk) / cnt,
                 "sog_min": np.fmin.reduceat(np.where(np.isnan(sog), np.inf, sog), brk)}))
-            last_i = np.r_[np.flatnonzero(ms[1:] != ms[:-1]), ms.size - 1]
+            last_i = np.r_[np.flatnonzero(g[1:] != g[:-1]), ms.size - 1]
             upd = pd.DataFrame({"t": ts[last_i], "x": xs[last_i], "y": ys[last_i]}, index=ms[last_i])
         else:
             upd = pd.DataFrame(columns=["t", "x", "y"], dtype=float)
@@ -208,10 +215,12 @@ class CallDetector:
             return pd.DataFrame({c: pd.Series(dtype=float) for c in RUN_COLUMNS})
         runs = pd.concat(self._runs, ignore_index=True).sort_values(["mmsi", "t_first", "t_last"], kind="stable")
         runs = _merge(runs)
-        for _ in range(2):  # a lone position between two runs of the same zone is noise
+        for _ in range(2):  # a lone position between two runs of the same zone is noise ...
             m, c, n = runs["mmsi"].to_numpy(), runs["code"].to_numpy(), runs["n"].to_numpy()
-            flicker = np.r_[False, (n[1:-1] == 1) & (m[:-2] == m[2:]) & (m[1:-1] == m[:-2]) & (c[:-2] == c[2:]),
-                            False] if len(runs) > 2 else np.zeros(len(runs), bool)
+            # ... unless it is a ship stopped in the anchorage (a short stop for the pilot, seen once)
+            stopped = (self._kind[c] == ANCHORAGE) & (runs["sog_min"].to_numpy() < self.opt.anchor_sog_kn)
+            flicker = np.r_[False, (n[1:-1] == 1) & ~stopped[1:-1] & (m[:-2] == m[2:]) & (m[1:-1] == m[:-2])
+                            & (c[:-2] == c[2:]), False] if len(runs) > 2 else np.zeros(len(runs), bool)
             if not flicker.any():
                 break
             runs = _merge(runs[~flicker])
@@ -222,8 +231,11 @@ class CallDetector:
         if not self._statics:
             return empty(STATICS_SCHEMA)
         s = pd.concat(self._statics, ignore_index=True).sort_values(["mmsi", "t"], kind="stable")
-        key = s[["mmsi", "name", "loa_m", "draft_m", "ship_type"]].astype(str).agg("|".join, axis=1)
-        return s[key.ne(key.groupby(s["mmsi"]).shift())].reset_index(drop=True)
+        repeat = s["mmsi"].eq(s["mmsi"].shift()).to_numpy().copy()
+        for col in ("name", "loa_m", "draft_m", "ship_type"):
+            a, b = s[col], s[col].shift()
+            repeat &= ((a == b) | (a.isna() & b.isna())).to_numpy()
+        return s[~repeat].reset_index(drop=True)
 
     def calls(self, summary: Summary | None = None) -> pd.DataFrame:
         """The calls table (conformed to :data:`callao.ingest.calls.CALLS_COLUMNS`, plus ``port``,

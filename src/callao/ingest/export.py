@@ -29,14 +29,31 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from callao.ingest.calls import SIMULATED_MMSI_BASE
-from callao.ingest.geofences import BERTH, Geofences
+from callao.ingest.geofences import ANCHORAGE, BERTH, Geofences
 from callao.ingest.readers import MARINECADASTRE_HEADER
 
 KNOT = 1852.0 / 3600.0  # m/s
 SEA_KN, ANCHORAGE_KN, APPROACH_KN, CHANNEL_KN, HARBOUR_KN = 12.0, 5.0, 8.0, 6.0, 3.5
+DRIFT_KN = 0.5
+"""Speed of a ship drifting at the pilot boarding point while it waits."""
+MAX_KN = 20.0
+"""Ceiling of a container ship's speed in the bay: the legs of the approach are sped up to fit the
+run's times no further than this (only a geometry where the anchorage is far from the channel
+would need more)."""
 SEA_LEG_M = 12_000.0
 STRAIGHT_IN_WAIT_H = 0.1
-"""A call that waited less than this goes straight to the channel (no anchoring)."""
+"""A call that waited less than this goes straight to the channel (no stop in the anchorage)."""
+PILOT_WAIT_H = 1.0
+"""A call that waited less than this (for its pilot, or a berth about to free) waits drifting at
+the pilot boarding point, on the anchorage's edge nearest the channel, instead of anchoring."""
+PILOT_STOP_H = 0.1
+"""A ship waiting for its pilot stops (drifts below 1 kn) for at least this long when its wait
+allows it at up to ``MAX_KN``: the shortest waits of a run (about 9 minutes from the anchorage's
+edge to the channel, 1.7 km away at Callao) then need up to ~18 kn on the way to the channel."""
+BOARDING_INSET_M = 100.0
+"""The pilot boarding point lies this far inside the anchorage from its edge nearest the channel."""
+TRAVEL_SHARE = 0.8
+"""At most this share of a wait is spent moving; the rest is the stop (drifting or at anchor)."""
 UNDER_WAY, AT_ANCHOR, MOORED = 0, 1, 5
 CARGO = 70
 
@@ -61,6 +78,9 @@ class _PortPaths:
     sea_out: np.ndarray  # open sea point off the channel, clear of the anchorage and land
     anchorage: shapely.Polygon | None
     sea_in: np.ndarray | None  # open sea point off the anchorage
+    boarding: np.ndarray | None = None  # pilot boarding point, inside the anchorage's edge nearest the channel
+    inward: np.ndarray | None = None  # unit vector from the boarding point into the anchorage
+    sea_pilot: np.ndarray | None = None  # open sea point off the boarding point, clear of the port's zones
 
 
 def _rotate(v: np.ndarray, deg: float) -> np.ndarray:
@@ -94,8 +114,33 @@ def _port_paths(geo: Geofences) -> dict[str, _PortPaths]:
             edge = np.asarray(shapely.ops.nearest_points(anch.exterior, Point(c + 1e6 * (c - ch[0]) /
                                                                                np.hypot(*(c - ch[0]))))[0].coords[0])
             sea_in = _clear_direction(edge, c - ch[0], land)
-        paths[name] = _PortPaths(ch[0], ch, sea_out, anch, sea_in)
+            # the pilot boarding point: on the anchorage's edge nearest the channel, a little inside,
+            # approached from the open sea without crossing the channel, harbour or berths
+            exit_edge = np.asarray(shapely.ops.nearest_points(anch.exterior, Point(ch[0]))[0].coords[0])
+            inward = (c - exit_edge) / np.hypot(*(c - exit_edge))
+            inset = BOARDING_INSET_M
+            while inset > 5 and not anch.contains(Point(exit_edge + inset * inward)):
+                inset /= 2
+            boarding = exit_edge + inset * inward
+            port_zones = shapely.unary_union([z.polygon for z in geo.zones if z.port == name and z.kind != ANCHORAGE])
+            sea_pilot = _clear_direction(exit_edge, exit_edge - c,
+                                         shapely.unary_union([land, anch, port_zones.buffer(300)]))
+            paths[name] = _PortPaths(ch[0], ch, sea_out, anch, sea_in, boarding, inward, sea_pilot)
+        else:
+            paths[name] = _PortPaths(ch[0], ch, sea_out, anch, sea_in)
     return paths
+
+
+def _fit(durations: list[float], budget_h: float, nominal_kn: float, min_stop_h: float = 0.0) -> list[float]:
+    """Leg durations (hours, at their nominal speeds, the fastest ``nominal_kn``) sped up alike, if
+    needed, so that the stop keeps at least ``min_stop_h`` and ``1 - TRAVEL_SHARE`` of ``budget_h``,
+    but no leg goes faster than ``MAX_KN``; beyond that the stop gives (the run's times are kept)."""
+    total = sum(durations)
+    room = min(TRAVEL_SHARE * budget_h, budget_h - min_stop_h)
+    room = min(max(room, total * nominal_kn / MAX_KN), budget_h)
+    if total <= room or total <= 0:
+        return durations
+    return [d * room / total for d in durations]
 
 
 def _boundary_crossing(poly, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -133,15 +178,27 @@ def _legs(row, paths: _PortPaths, berth: np.ndarray, rng: np.random.Generator) -
     t_arr, t_ci, t_b, t_ub, t_dep = row.t_arrival, row.t_channel_in, row.t_berth, row.t_unberth, row.t_depart
     wait = t_ci - t_arr
     ch, c0 = paths.channel, paths.c0
-    if paths.anchorage is not None and wait >= STRAIGHT_IN_WAIT_H:
+    if paths.anchorage is not None and STRAIGHT_IN_WAIT_H <= wait < PILOT_WAIT_H:
+        # a short wait (the pilot, or a berth about to free): in from the sea to the pilot boarding
+        # point, drift there slowly, then on to the channel
+        anch, b = paths.anchorage, paths.boarding
+        entry = _boundary_crossing(anch, paths.sea_pilot, b)
+        d_in = dist(entry, b) * h / ANCHORAGE_KN
+        d_app = dist(b, c0) * h / APPROACH_KN
+        drift_m = min(BOARDING_INSET_M, DRIFT_KN * max(wait - d_in - d_app, 0.0) / h)
+        b2 = b + drift_m * paths.inward
+        d_in, d_app = _fit([d_in, dist(b2, c0) * h / APPROACH_KN], wait, APPROACH_KN, PILOT_STOP_H)
+        at(t_arr - dist(paths.sea_pilot, entry) * h / SEA_KN, paths.sea_pilot, UNDER_WAY)
+        at(t_arr, entry, UNDER_WAY)
+        at(t_arr + d_in, b, UNDER_WAY)
+        at(t_ci - d_app, b2, UNDER_WAY)
+    elif paths.anchorage is not None and wait >= PILOT_WAIT_H:
         anch = paths.anchorage
-        exit_side = np.asarray(shapely.ops.nearest_points(anch, Point(c0))[0].coords[0])
-        spot = _random_point(anch, rng, near=exit_side if wait < 1.0 else None)
+        spot = _random_point(anch, rng)
         entry = _boundary_crossing(anch, paths.sea_in, spot)
         out_pt = _boundary_crossing(anch, c0, spot)
-        d_in = min(dist(entry, spot) * h / ANCHORAGE_KN, 0.2 * wait)
-        d_out = min(dist(spot, out_pt) * h / ANCHORAGE_KN, 0.2 * wait)
-        d_app = min(dist(out_pt, c0) * h / APPROACH_KN, 0.2 * wait)
+        d_in, d_out, d_app = _fit([dist(entry, spot) * h / ANCHORAGE_KN, dist(spot, out_pt) * h / ANCHORAGE_KN,
+                                   dist(out_pt, c0) * h / APPROACH_KN], wait, APPROACH_KN)
         at(t_arr - dist(paths.sea_in, entry) * h / SEA_KN, paths.sea_in, UNDER_WAY)
         at(t_arr, entry, UNDER_WAY)
         at(t_arr + d_in, spot, AT_ANCHOR)

@@ -18,8 +18,9 @@ Read from a GeoJSON file (the bundled ``web/data/callao_bay.geojson`` or the use
 
 Everything is projected to a local plane (metres east and north of the features' centre; under
 0.1% scale error across the 70 km from Callao to Chancay) so that widths, distances and quay
-positions are in metres. Zones are looked up for millions of positions at once with
-:func:`shapely.contains_xy`, one vectorised call per zone.
+positions are in metres. Zones are looked up for millions of positions at once: one array lookup
+in a grid of each port's zones, and :func:`shapely.contains_xy` only for the positions in cells a
+zone boundary crosses.
 """
 
 from __future__ import annotations
@@ -214,9 +215,9 @@ class Geofences:
         else the highest-priority zone containing it (berth > channel > harbour > anchorage)."""
         x, y = np.asarray(x, float), np.asarray(y, float)
         code = np.zeros(x.size, np.int16)
-        code[~_contains(self.aoi, x, y)] = OUTSIDE
-        for z in self.zones:
-            code[_raster(z.polygon).contains(x, y)] = z.code
+        for grid in _zone_grids(self):
+            grid.lookup(x, y, code)
+        code[(code == SEA) & ~_contains(self.aoi, x, y)] = OUTSIDE
         return code
 
     def zone(self, code: int) -> Zone:
@@ -279,45 +280,81 @@ def _is_box(poly) -> bool:
     return poly.geom_type == "Polygon" and abs(poly.area - shapely.envelope(poly).area) <= 1e-9 * max(poly.area, 1.0)
 
 
-class _Raster:
-    """Point-in-polygon by a grid of cells ``cell_m`` wide: a point in a cell wholly inside (or
-    wholly outside) the polygon is answered by the grid; only points in cells the boundary crosses
-    go to ``shapely.contains_xy``. Same answers, a fraction of the cost for dense traffic."""
+class _ZoneGrid:
+    """A port's zones painted on one grid of square cells (10 m, coarser for a very large port):
+    a cell wholly inside a zone, with no boundary of a higher zone crossing it, holds that zone's
+    code (0: open sea); a cell a boundary crosses holds -1, and its points are tested exactly with
+    ``shapely.contains_xy``, zone by zone in priority order, each zone on the points inside its
+    bounding box. One gather answers almost every point; the answers are the exact predicates'."""
 
-    def __init__(self, poly, cell_m: float = 50.0) -> None:
-        self.poly = poly
-        shapely.prepare(poly)
-        x0, y0, x1, y1 = poly.bounds
-        self.x0, self.y0, self.cell = x0, y0, cell_m
-        self.nx, self.ny = int(np.ceil((x1 - x0) / cell_m)) + 1, int(np.ceil((y1 - y0) / cell_m)) + 1
-        gx, gy = np.meshgrid(np.arange(self.nx), np.arange(self.ny), indexing="ij")
-        boxes = shapely.box(x0 + gx.ravel() * cell_m, y0 + gy.ravel() * cell_m,
-                            x0 + (gx.ravel() + 1) * cell_m, y0 + (gy.ravel() + 1) * cell_m)
-        inside = shapely.contains_properly(poly, boxes)
-        touches = shapely.intersects(poly, boxes)
-        self.state = np.where(inside, 1, np.where(touches, 2, 0)).astype(np.int8)  # 0 out, 1 in, 2 boundary
+    EDGE = -1
 
-    def contains(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        i = np.floor((x - self.x0) / self.cell)
-        j = np.floor((y - self.y0) / self.cell)
-        ok = (i >= 0) & (i < self.nx) & (j >= 0) & (j < self.ny)
-        out = np.zeros(x.size, bool)
-        idx = np.flatnonzero(ok)
+    def __init__(self, zones: list[Zone], cell_m: float = 10.0, max_cells: int = 4_000_000, refine: int = 8) -> None:
+        self.zones = zones
+        bounds = np.array([z.polygon.bounds for z in zones])
+        x0, y0 = bounds[:, 0].min(), bounds[:, 1].min()
+        x1, y1 = bounds[:, 2].max(), bounds[:, 3].max()
+        self.bounds = (x0, y0, x1, y1)
+        cell = max(cell_m, float(np.sqrt((x1 - x0) * (y1 - y0) / max_cells)))
+        big = cell * refine  # built coarse to fine: only coarse cells a boundary crosses are refined
+        self.x0, self.y0, self.cell = x0, y0, cell
+        nbx, nby = int(np.ceil((x1 - x0) / big)) + 1, int(np.ceil((y1 - y0) / big)) + 1
+        self.nx, self.ny = nbx * refine, nby * refine
+        grid = np.zeros((self.nx, self.ny), np.int16)
+        sub_a, sub_b = np.meshgrid(np.arange(refine), np.arange(refine), indexing="ij")
+        for z in zones:  # lowest priority first: a higher zone overwrites where it reaches
+            shapely.prepare(z.polygon)
+            zx0, zy0, zx1, zy1 = z.polygon.bounds
+            i0, j0 = int((zx0 - x0) // big), int((zy0 - y0) // big)
+            i1, j1 = min(int((zx1 - x0) // big) + 1, nbx), min(int((zy1 - y0) // big) + 1, nby)
+            gi, gj = np.meshgrid(np.arange(i0, i1), np.arange(j0, j1), indexing="ij")
+            inside, crossed = self._classify(z.polygon, x0 + (gi + 0.5) * big, y0 + (gj + 0.5) * big, big)
+            block = grid[i0 * refine:i1 * refine, j0 * refine:j1 * refine]
+            block[np.repeat(np.repeat(inside, refine, 0), refine, 1)] = z.code
+            fi = (gi[crossed][:, None, None] * refine + sub_a).ravel()
+            fj = (gj[crossed][:, None, None] * refine + sub_b).ravel()
+            inside, crossed = self._classify(z.polygon, x0 + (fi + 0.5) * cell, y0 + (fj + 0.5) * cell, cell)
+            grid[fi[inside], fj[inside]] = z.code
+            grid[fi[crossed], fj[crossed]] = self.EDGE
+        self.grid = grid.ravel()
+
+    @staticmethod
+    def _classify(poly, cx: np.ndarray, cy: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]:
+        """(wholly inside, crossed by the boundary) for square cells of side ``cell`` centred on
+        (cx, cy): a cell whose centre is farther from the boundary than its half-diagonal lies
+        wholly on its centre's side."""
+        crossed = shapely.distance(poly.boundary, shapely.points(cx, cy)) <= 0.7072 * cell
+        return shapely.contains_xy(poly, cx, cy) & ~crossed, crossed
+
+    def lookup(self, x: np.ndarray, y: np.ndarray, code: np.ndarray) -> None:
+        """Write the zone code of every point inside the grid into ``code``."""
+        x0, y0, x1, y1 = self.bounds
+        idx = np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
         if idx.size == 0:
-            return out
-        st = self.state[i[idx].astype(np.int64) * self.ny + j[idx].astype(np.int64)]
-        out[idx[st == 1]] = True
-        edge = idx[st == 2]
+            return
+        px, py = x[idx], y[idx]
+        i = ((px - self.x0) / self.cell).astype(np.int64)
+        j = ((py - self.y0) / self.cell).astype(np.int64)
+        got = self.grid[i * self.ny + j]
+        edge = np.flatnonzero(got == self.EDGE)
         if edge.size:
-            out[edge] = shapely.contains_xy(self.poly, x[edge], y[edge])
-        return out
+            ex, ey = px[edge], py[edge]
+            exact = np.zeros(edge.size, np.int16)
+            for z in self.zones:
+                zx0, zy0, zx1, zy1 = z.polygon.bounds
+                near = np.flatnonzero((ex >= zx0) & (ex <= zx1) & (ey >= zy0) & (ey <= zy1))
+                if near.size:
+                    exact[near[shapely.contains_xy(z.polygon, ex[near], ey[near])]] = z.code
+            got[edge] = exact
+        code[idx] = got
 
 
-_RASTERS: dict[int, _Raster] = {}
+_GRIDS: dict[int, tuple[Geofences, list[_ZoneGrid]]] = {}
 
 
-def _raster(poly) -> _Raster:
-    r = _RASTERS.get(id(poly))
-    if r is None or r.poly is not poly:
-        r = _RASTERS[id(poly)] = _Raster(poly)
-    return r
+def _zone_grids(geo: Geofences) -> list[_ZoneGrid]:
+    """One grid per port (built once per :class:`Geofences`)."""
+    got = _GRIDS.get(id(geo))
+    if got is None or got[0] is not geo:
+        got = _GRIDS[id(geo)] = (geo, [_ZoneGrid([z for z in geo.zones if z.port == port]) for port in geo.ports])
+    return got[1]

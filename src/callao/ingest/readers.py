@@ -41,6 +41,8 @@ REASONS = (BAD_CHECKSUM, MALFORMED, UNPAIRED, UNSUPPORTED, NOT_AVAILABLE, BAD_VA
 
 POSITION_TYPES = {1, 2, 3, 18, 19}
 STATIC_TYPES = {5, 19, 24}
+WANTED_PAYLOAD_START = {bytes([t + 48 if t < 40 else t + 56]) for t in POSITION_TYPES | STATIC_TYPES}
+"""A payload's first 6-bit character is its message type: ``1 2 3 5 B C H`` are the types we use."""
 
 MARINECADASTRE_HEADER = ("MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
                          "Length,Width,Draft,Cargo,TransceiverClass")
@@ -158,12 +160,31 @@ def _prefix_time(prefix: bytes) -> float:
     return (ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)).timestamp()
 
 
+def _starts_sentence(b: bytes) -> bool:
+    """``SENTENCE_START_RE.match`` without the regex: ``!`` or ``$``, five capitals, a comma."""
+    return b[6:7] == b"," and b[:1] in (b"!", b"$") and b[1:6].isalpha() and b[1:6].isupper()
+
+
 def split_line(line: bytes) -> tuple[bytes, float]:
     """One text line → (the ``!..VDM`` sentence, its time in epoch seconds or NaN).
 
     Handles NMEA 4.10 tag blocks (``\\s:src,c:1671533231*08\\!AIVDM,...``) and a leading time column
     (``2024-01-01T00:00:00Z !AIVDM,...``, ``1704067200,!AIVDM,...``) or a trailing epoch column
     (``!AIVDM,...,0*36,1738369261``)."""
+    head = line[:1]
+    if head == b"\\":  # fast path: a tag block then a sentence ending at its checksum
+        k = line.find(b"\\", 1)
+        sentence = line[k + 1:].strip()
+        if k > 0 and sentence[-3:-2] == b"*" and _starts_sentence(sentence):
+            m = TAG_TIME_RE.search(line, 0, k + 1)
+            if m is None:
+                return sentence, np.nan
+            v = float(m.group(1))
+            return sentence, (v / 1000.0 if v > 1e11 else v)
+    elif head == b"!":  # fast path: a bare sentence
+        sentence = line.strip()
+        if sentence[-3:-2] == b"*" and _starts_sentence(sentence):
+            return sentence, np.nan
     m = SENTENCE_START_RE.search(line)
     if m is None:
         return b"", np.nan
@@ -191,8 +212,8 @@ class _NmeaChunk:
     """Lists filled line by line, turned into DataFrames once per chunk."""
 
     def __init__(self) -> None:
-        self.pos: dict[str, list] = {k: [] for k in POSITIONS_SCHEMA}
-        self.stat: dict[str, list] = {k: [] for k in STATICS_SCHEMA}
+        self.pos: list[tuple] = []  # rows in POSITIONS_SCHEMA order
+        self.stat: list[tuple] = []  # rows in STATICS_SCHEMA order
         self.ref: dict[str, list] = {k: [] for k in REFUSED_SCHEMA}
         self.messages = 0
 
@@ -203,9 +224,19 @@ class _NmeaChunk:
 
     def chunk(self) -> Chunk:
         return Chunk(self.messages,
-                     pd.DataFrame(self.pos).astype(POSITIONS_SCHEMA),
-                     pd.DataFrame(self.stat).astype(STATICS_SCHEMA),
+                     _frame(self.pos, POSITIONS_SCHEMA), _frame(self.stat, STATICS_SCHEMA),
                      pd.DataFrame(self.ref).astype(REFUSED_SCHEMA))
+
+
+def _frame(rows: list[tuple], schema: dict[str, str]) -> pd.DataFrame:
+    """Rows (tuples in the schema's column order) → a DataFrame with the schema's dtypes."""
+    if not rows:
+        return empty(schema)
+    if all(d != "object" for d in schema.values()):  # all numbers: one conversion in C
+        a = np.array(rows, dtype=np.float64)
+        return pd.DataFrame({k: a[:, i].astype(d) for i, (k, d) in enumerate(schema.items())})
+    cols = list(zip(*rows))
+    return pd.DataFrame({k: np.array(v, dtype=d) for (k, d), v in zip(schema.items(), cols)})
 
 
 def _num(v, missing: float | None = None) -> float:
@@ -226,9 +257,12 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
 
     parsed: dict[bytes, object] = {}  # sentence → NMEAMessage, or the reason it is refused
     cache: dict[bytes, tuple] = {}  # identical payloads (a moored ship, static reports) decode once
+    singles: dict[bytes, tuple] = {}  # a single-part sentence seen before → its fields, no other work
 
     def fields(parts: list) -> tuple:
         """(refusal reason or None, mmsi, position fields or None, static fields or None)."""
+        if parts[0][3].payload[:1] not in WANTED_PAYLOAD_START:  # types we do not use: not decoded at all
+            return UNSUPPORTED, np.nan, None, None
         try:
             msg = (parts[0][3] if len(parts) == 1 else
                    NMEAMessage.assemble_from_iterable([p[3] for p in parts])).decode()
@@ -266,13 +300,19 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
             if len(cache) > 200_000:
                 cache.clear()
             cache[key] = got
+        if len(parts) == 1:
+            if len(singles) > 200_000:
+                singles.clear()
+            singles[raw] = got
+        emit(got, line, raws, t)
+
+    def emit(got: tuple, line: int, raws: bytes, t: float) -> None:
         reason, mmsi, position, static = got
         if reason is not None:
             cur.refuse(line, reason, raws, t, mmsi)
             return
         if static is not None:
-            for k, v in zip(STATICS_SCHEMA, (mmsi, t, *static)):
-                cur.stat[k].append(v)
+            cur.stat.append((mmsi, t, *static))
         if position is not None:
             lat, lon = position[0], position[1]
             if t != t:
@@ -280,8 +320,7 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
             elif not (abs(lat) <= 90 and abs(lon) <= 180):
                 cur.refuse(line, NOT_AVAILABLE, raws, t, mmsi, lat, lon)
             else:
-                for k, v in zip(POSITIONS_SCHEMA, (mmsi, t, *position, line)):
-                    cur.pos[k].append(v)
+                cur.pos.append((mmsi, t, *position, line))
 
     def flush_stale(line_no: int) -> None:
         for key in [k for k, parts in pending.items() if line_no - parts[0][0] > max_pending_lines]:
@@ -291,6 +330,16 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
     with open_binary(path) as f:
         for line_no, line in enumerate(f, start=1):
             sentence, t = split_line(line)
+            got = singles.get(sentence)
+            if got is not None:  # the same single-part sentence again: its fields are known
+                cur.messages += 1
+                emit(got, line_no, sentence, t)
+                if line_no % 1000 == 0:
+                    flush_stale(line_no)
+                if len(cur.pos) + len(cur.ref["t"]) >= chunk_rows:
+                    yield cur.chunk()
+                    cur = _NmeaChunk()
+                continue
             if not sentence:
                 if line.strip() and not line.lstrip().startswith(b"#"):
                     cur.refuse(line_no, MALFORMED, line.strip(), t)
@@ -334,7 +383,7 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
                     cur.refuse(line_no, UNPAIRED, sentence, t)
             if line_no % 1000 == 0:
                 flush_stale(line_no)
-            if len(cur.pos["t"]) + len(cur.ref["t"]) >= chunk_rows:
+            if len(cur.pos) + len(cur.ref["t"]) >= chunk_rows:
                 yield cur.chunk()
                 cur = _NmeaChunk()
         for parts in pending.values():
@@ -365,129 +414,133 @@ LAYOUTS = {
 NUMERIC = ("mmsi", "lat", "lon", "sog", "cog", "loa_m", "draft_m")
 
 
-def _blocks(f, block_bytes: int) -> Iterator[bytes]:
-    """The stream in pieces of about ``block_bytes`` that end at a line end."""
-    rest = b""
-    while True:
-        data = f.read(block_bytes)
-        if not data:
-            if rest.strip():
-                yield rest
-            return
-        data = rest + data
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            rest = data
-            continue
-        yield data[: cut + 1]
-        rest = data[cut + 1:]
+def _csv_header(path: Path, spec: CsvLayout) -> tuple[list[str], dict[str, str], bool]:
+    """The file's column names, our name → its column, and whether it is gzip-compressed."""
+    with open_binary(path) as f:
+        header_line = f.readline()
+        gz = isinstance(f, gzip.GzipFile)
+    header = [c.strip().strip('"').strip()
+              for c in header_line.decode("utf-8", "replace").lstrip("\ufeff").strip().split(",")]
+    lookup = {c.lower(): c for c in header}
+    cols = {ours: lookup[theirs.lower()] for ours, theirs in spec.columns.items() if theirs.lower() in lookup}
+    return header, cols, gz
 
 
 def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chunk]:
-    """Stream a MarineCadastre or DMA CSV with pyarrow, about ``chunk_rows`` rows a chunk."""
+    """Stream a MarineCadastre or DMA CSV, about ``chunk_rows`` rows a chunk.
+
+    pyarrow's streaming CSV reader (decompression, parsing and time parsing in C) reads only the
+    columns we use, with explicit types. If a value does not convert (a word in a number column),
+    the rest of the file is read again as text from the first unread row, and each bad row is
+    refused with its column and value named. Line numbers are those of the file's non-empty lines."""
     spec = LAYOUTS[layout]
-    with open_binary(path) as f:
-        header_line = f.readline()
-        header = [c.strip().strip('"').strip()
-                  for c in header_line.decode("utf-8", "replace").lstrip("\ufeff").strip().split(",")]
-        lookup = {c.lower(): c for c in header}
-        cols = {ours: lookup[theirs.lower()] for ours, theirs in spec.columns.items() if theirs.lower() in lookup}
-        row0 = 2
-        for block in _blocks(f, max(chunk_rows, 1000) * 110):
-            n_lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-            yield _parse_block(block, header, cols, spec, row0, layout)
-            row0 += n_lines
-
-
-def _parse_block(block: bytes, header: list[str], cols: dict[str, str], spec: CsvLayout, row0: int,
-                 layout: str) -> Chunk:
-    """One block of CSV rows → a Chunk. Fast path: typed pyarrow parse; a block with a bad value
-    is parsed again as text and each bad row is refused with the column and value named."""
-    bad_rows: list[tuple[int, str]] = []
-
-    def on_invalid(row) -> str:
-        bad_rows.append((row.number, row.text))
-        return "skip"
-
+    header, cols, gz = _csv_header(path, spec)
     str_types = {cols[c]: pa.string() for c in ("name", "status", "ship_type", "mobile") if c in cols}
     num_types = {cols[c]: pa.float64() for c in NUMERIC if c in cols}
     num_types[cols["mmsi"]] = pa.int64()
     if layout == "marinecadastre":
         num_types.update({cols[c]: pa.float64() for c in ("status", "ship_type") if c in cols})
         str_types = {k: v for k, v in str_types.items() if k not in num_types}
-    read = pacsv.ReadOptions(column_names=header, use_threads=False, block_size=1 << 26)
-    parse = pacsv.ParseOptions(invalid_row_handler=on_invalid)
-    time_type = {cols["t"]: pa.timestamp("s")}
-    convert = pacsv.ConvertOptions(
-        include_columns=list(cols.values()), column_types={**num_types, **str_types, **time_type},
+    typed = pacsv.ConvertOptions(
+        include_columns=list(cols.values()), column_types={**num_types, **str_types, cols["t"]: pa.timestamp("s")},
         timestamp_parsers=[spec.time_format] if spec.time_format else None,
         strings_can_be_null=True, quoted_strings_can_be_null=True)
+    as_text = pacsv.ConvertOptions(include_columns=list(cols.values()),
+                                   column_types={c: pa.string() for c in cols.values()}, strings_can_be_null=True)
+    consumed = 0  # data rows (non-empty lines after the header) already yielded
+    convert = typed
+    while True:
+        bad_rows: list[tuple[int, str]] = []  # (row number in the file, text) of rows with a wrong field count
+
+        def on_invalid(row, bad_rows=bad_rows) -> str:
+            bad_rows.append((row.number, row.text))
+            return "skip"
+
+        stream = pa.input_stream(str(path), compression="gzip" if gz else None)
+        try:
+            reader = pacsv.open_csv(
+                stream, read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, skip_rows_after_names=consumed,
+                                                       use_threads=False, block_size=max(chunk_rows, 1000) * 110),
+                parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid), convert_options=convert)
+            start, j = consumed + 2, 0  # the file's row number of the next row (the header is row 1)
+            for batch in reader:
+                # the rows of this batch: its good rows plus the bad ones among them
+                end, j0 = start + batch.num_rows, j
+                while j < len(bad_rows) and bad_rows[j][0] < end:
+                    end, j = end + 1, j + 1
+                line = np.arange(start, end, dtype=np.int64)
+                if j > j0:
+                    line = np.delete(line, np.array([r[0] for r in bad_rows[j0:j]], np.int64) - start)
+                yield _chunk(pa.Table.from_batches([batch]), line, bad_rows[j0:j], cols, spec, layout,
+                             num_types, str_types, typed=convert is typed)
+                consumed, start = end - 2, end
+            if j < len(bad_rows):  # bad rows after the last good one
+                yield _chunk(None, np.empty(0, np.int64), bad_rows[j:], cols, spec, layout, num_types, str_types)
+        except pa.ArrowInvalid:
+            if convert is not typed:
+                raise
+            convert = as_text  # a value that does not convert: the rest as text, bad rows refused one by one
+            continue
+        finally:
+            stream.close()
+        return
+
+
+def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, str]], cols: dict[str, str],
+           spec: CsvLayout, layout: str, num_types: dict, str_types: dict, typed: bool = True) -> Chunk:
+    """One batch of CSV rows → a Chunk (positions, first static row of each ship, refused rows)."""
     refused: list[pd.DataFrame] = []
-
-    def line_numbers(n_ok: int) -> np.ndarray:
-        """File line of each parsed row (rows the invalid-row handler skipped left out)."""
-        line = np.arange(row0, row0 + n_ok + len(bad_rows), dtype=np.int64)
-        if bad_rows:  # the handler numbers rows from 1 within the block
-            skip = np.array(sorted(r[0] for r in bad_rows), np.int64) - 1
-            line = np.delete(line, skip[skip < line.size])
-        return line[:n_ok]
-
-    try:
-        table = pacsv.read_csv(io.BytesIO(block), read_options=read, parse_options=parse, convert_options=convert)
-        messages = table.num_rows + len(bad_rows)
-        line = line_numbers(table.num_rows)
-    except pa.ArrowInvalid:
-        bad_rows.clear()
-        as_text = pacsv.ConvertOptions(include_columns=list(cols.values()),
-                                       column_types={c: pa.string() for c in cols.values()},
-                                       strings_can_be_null=True)
-        table = pacsv.read_csv(io.BytesIO(block), read_options=read, parse_options=parse, convert_options=as_text)
-        messages = table.num_rows + len(bad_rows)
-        table, line, bad = _coerce(table, cols, spec, num_types, str_types, line_numbers(table.num_rows))
+    if bad_rows:
+        refused.append(pd.DataFrame({"line": [r[0] for r in bad_rows], "reason": MALFORMED,
+                                     "raw": [r[1] for r in bad_rows]}))
+    if table is None:
+        return Chunk(len(bad_rows), empty(POSITIONS_SCHEMA), empty(STATICS_SCHEMA),
+                     pd.concat(refused, ignore_index=True).reindex(columns=list(REFUSED_SCHEMA)).astype(REFUSED_SCHEMA))
+    messages = table.num_rows + len(bad_rows)
+    if not typed:
+        table, line, bad = _coerce(table, cols, spec, num_types, str_types, line)
         refused.append(bad)
     n = table.num_rows
-    if bad_rows:
-        refused.append(pd.DataFrame({"line": [row0 + r[0] - 1 for r in bad_rows], "reason": MALFORMED,
-                                     "raw": [r[1] for r in bad_rows]}))
     d = {c: table.column(cols[c]) for c in cols}
-    mmsi = d["mmsi"].to_numpy(zero_copy_only=False)
+    mmsi_valid = np.ones(n, bool) if d["mmsi"].null_count == 0 else pc.is_valid(d["mmsi"]).to_numpy(zero_copy_only=False)
+    mmsi = pc.fill_null(d["mmsi"], 0).to_numpy() if not mmsi_valid.all() else d["mmsi"].to_numpy()
     tcol = d["t"]
-    t_valid = pc.is_valid(tcol).to_numpy(zero_copy_only=False)
+    t_valid = np.ones(n, bool) if tcol.null_count == 0 else pc.is_valid(tcol).to_numpy(zero_copy_only=False)
     t = pc.cast(tcol, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
     t[~t_valid] = np.nan
-    lat = d["lat"].to_numpy(zero_copy_only=False).astype(float)
-    lon = d["lon"].to_numpy(zero_copy_only=False).astype(float)
+    lat = d["lat"].to_numpy(zero_copy_only=False).astype(float, copy=False)
+    lon = d["lon"].to_numpy(zero_copy_only=False).astype(float, copy=False)
 
     def num(c: str) -> np.ndarray:
         if c not in d:
             return np.full(n, np.nan)
-        return d[c].to_numpy(zero_copy_only=False).astype(float)
+        return d[c].to_numpy(zero_copy_only=False).astype(float, copy=False)
 
     sog, cog = num("sog"), num("cog")
     if layout == "dma" and "status" in d:
         status = _map_text(d["status"], NAV_STATUS_TEXT)
     else:
         status = num("status")
-    keep = np.ones(n, bool)
-    reason = np.full(n, None, object)
+    keep = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & t_valid & mmsi_valid
+    other = None
     if layout == "dma" and "mobile" in d:
         mobile = pc.utf8_lower(d["mobile"].fill_null("")).to_numpy(zero_copy_only=False)
         other = ~np.isin(mobile, ["class a", "class b"])
-        reason[other & keep] = UNSUPPORTED
         keep &= ~other
-    na = ~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-    reason[na & keep] = NOT_AVAILABLE
-    keep &= ~na
-    reason[~t_valid & keep] = NO_TIME
-    keep &= t_valid
-    if (~keep).any():
+    if not keep.all():
+        reason = np.full(n, None, object)
+        reason[~t_valid] = NO_TIME
+        reason[~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))] = NOT_AVAILABLE
+        if other is not None:
+            reason[other] = UNSUPPORTED
+        reason[~mmsi_valid] = f"{BAD_VALUE}: {cols['mmsi']}=''"
         bad = ~keep
-        refused.append(pd.DataFrame({"line": line[bad], "reason": reason[bad], "mmsi": mmsi[bad].astype(float),
+        refused.append(pd.DataFrame({"line": line[bad], "reason": reason[bad], "mmsi": np.where(mmsi_valid, mmsi, np.nan)[bad],
                                      "t": t[bad], "lat": lat[bad], "lon": lon[bad]}))
-    positions = pd.DataFrame({"mmsi": mmsi[keep], "t": t[keep], "lat": lat[keep], "lon": lon[keep],
-                              "sog": np.where(sog[keep] >= 102.2, np.nan, sog[keep]),
-                              "cog": np.where(cog[keep] >= 360, np.nan, cog[keep]),
-                              "status": status[keep], "line": line[keep]})
+        mmsi, t, lat, lon, sog, cog, status, line = (a[keep] for a in (mmsi, t, lat, lon, sog, cog, status, line))
+    positions = pd.DataFrame({"mmsi": mmsi.astype(np.int64, copy=False), "t": t, "lat": lat, "lon": lon,
+                              "sog": np.where(sog >= 102.2, np.nan, sog), "cog": np.where(cog >= 360, np.nan, cog),
+                              "status": status, "line": line})
     statics = _statics(d, mmsi, t, keep, layout)
     ref = (pd.concat(refused, ignore_index=True).reindex(columns=list(REFUSED_SCHEMA)).astype(REFUSED_SCHEMA)
            if refused else empty(REFUSED_SCHEMA))
@@ -495,14 +548,16 @@ def _parse_block(block: bytes, header: list[str], cols: dict[str, str], spec: Cs
 
 
 def _statics(d: dict, mmsi: np.ndarray, t: np.ndarray, keep: np.ndarray, layout: str) -> pd.DataFrame:
-    """The first row of every ship in the block with its name, length, draught and ship type."""
-    idx = np.flatnonzero(keep)
-    if idx.size == 0:
+    """The first row of every ship in the batch with its name, length, draught and ship type
+    (``mmsi`` and ``t`` are of the kept rows, ``keep`` marks them among the batch's rows)."""
+    if mmsi.size == 0:
         return empty(STATICS_SCHEMA)
-    _, first = np.unique(mmsi[idx], return_index=True)
-    rows = idx[first]
+    first = np.flatnonzero(~pd.Series(mmsi).duplicated().to_numpy())
+    order = np.argsort(mmsi[first], kind="stable")  # by ship, as before
+    first = first[order]
+    rows = np.flatnonzero(keep)[first] if not keep.all() else first
     take = pa.array(rows)
-    out = {"mmsi": mmsi[rows], "t": t[rows]}
+    out = {"mmsi": mmsi[first], "t": t[first]}
     out["name"] = (d["name"].take(take).to_pandas().str.strip().replace("", None).to_numpy(object)
                    if "name" in d else np.full(rows.size, None, object))
     for c in ("loa_m", "draft_m"):
@@ -557,7 +612,8 @@ def _coerce(table: pa.Table, cols: dict[str, str], spec: CsvLayout, num_types: d
     new = wrong & ~bad
     why[new] = [f"{BAD_VALUE}: {cols['t']}={x!r}" for x in tcol[new]]
     bad |= wrong
-    refused = pd.DataFrame({"line": line[bad], "reason": why[bad], "raw": df[bad].astype(str).agg(",".join, axis=1)})
+    raw = df[bad].astype(str).agg(",".join, axis=1).to_numpy(object) if bad.any() else np.empty(0, object)
+    refused = pd.DataFrame({"line": line[bad], "reason": why[bad], "raw": raw})
     ok = ~bad
     fields = {}
     for col, typ in num_types.items():
