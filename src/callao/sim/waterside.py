@@ -8,6 +8,7 @@ Everything container-level happens afterwards, vectorised, from the times record
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, fields
@@ -137,44 +138,77 @@ def delay_until(now_h: float, t_h: float) -> float:
     return delay
 
 
-class Quay:
-    """A continuous quay: a vessel takes the smallest free gap its length (plus clearance) fits,
-    at the gap's start. Waiting vessels are served in arrival order, but one that fits may go
-    ahead of a longer one that does not."""
+class BerthRequest(simpy.resources.base.Put):
+    """A request for ``length_m`` metres of one terminal's quay (the ship's length plus the
+    clearance). It fires with the berth position, metres from the quay's start, also kept as
+    ``position_m``. A waiting request can be withdrawn with :meth:`cancel`; a granted one is freed
+    with ``quay.release(request)`` (both happen on leaving a ``with quay.request(...)`` block).
+    ``at_m`` places the ship there at once, whatever else is alongside (a ship already berthed
+    when the run starts)."""
+
+    def __init__(self, quay: "Quay", length_m: float, at_m: float | None = None):
+        self.length_m = length_m
+        self.at_m = at_m
+        self.position_m: float | None = None
+        super().__init__(quay)
+
+    @property
+    def end_m(self) -> float:
+        """Where the ship's place on the quay ends, metres from the quay's start."""
+        return self.position_m + self.length_m
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        super().__exit__(exc_type, exc_value, traceback)
+        if self.triggered and self in self.resource.berthed:
+            self.resource.release(self)
+
+
+class BerthRelease(simpy.resources.base.Get):
+    """Frees the quay taken by a granted :class:`BerthRequest`; fires at once."""
+
+    def __init__(self, quay: "Quay", request: BerthRequest):
+        self.request = request
+        super().__init__(quay)
+
+
+class Quay(simpy.resources.base.BaseResource):
+    """A terminal's continuous quay as a SimPy resource of ``quay_length_m`` metres. A ship takes
+    the smallest free gap its length (plus clearance) fits, at the gap's start. Waiting requests
+    are served in arrival order, but one that fits may go ahead of a longer one that does not. A
+    release frees the place and grants, at the same instant, every waiting request that now fits."""
 
     def __init__(self, env: simpy.Environment, terminal: Terminal):
-        self.env = env
+        super().__init__(env, capacity=terminal.quay_length_m)
         self.length = terminal.quay_length_m
         self.clearance = terminal.berth_clearance_m
-        self.occupied: list[tuple[float, float]] = []  # sorted (start_m, end_m)
-        self.waiting: list[tuple[simpy.Event, float]] = []
+        self.berthed: list[BerthRequest] = []
+        """The granted requests, sorted by position (then end)."""
 
-    def request(self, loa_m: float) -> simpy.Event:
-        """An event that fires with the berth position (metres from the quay's start)."""
-        event = self.env.event()
-        self.waiting.append((event, min(loa_m + self.clearance, self.length)))
-        self._grant()
-        return event
+    def request(self, loa_m: float, at_m: float | None = None) -> BerthRequest:
+        """A place for a ship of ``loa_m`` metres (plus the clearance, within the quay's length)."""
+        return BerthRequest(self, min(loa_m + self.clearance, self.length), at_m)
 
-    def release(self, position_m: float) -> None:
-        self.occupied = [o for o in self.occupied if o[0] != position_m]
-        self._grant()
+    def release(self, request: BerthRequest) -> BerthRelease:
+        """Free the place ``request`` holds."""
+        return BerthRelease(self, request)
 
-    def _grant(self) -> None:
-        still_waiting = []
-        for event, need in self.waiting:
-            pos = self._best_fit(need)
-            if pos is None:
-                still_waiting.append((event, need))
-            else:
-                self.occupied.append((pos, pos + need))
-                self.occupied.sort()
-                event.succeed(pos)
-        self.waiting = still_waiting
+    def _do_put(self, event: BerthRequest) -> bool:
+        pos = event.at_m if event.at_m is not None else self._best_fit(event.length_m)
+        if pos is not None:
+            event.position_m = pos
+            bisect.insort(self.berthed, event, key=lambda r: (r.position_m, r.end_m))
+            event.succeed(pos)
+        return True  # a later, shorter request may still fit
+
+    def _do_get(self, event: BerthRelease) -> bool:
+        self.berthed.remove(event.request)
+        event.succeed()
+        self._trigger_put(None)  # the freed place goes to waiting ships now, not when the release is processed
+        return True
 
     def _best_fit(self, need: float) -> float | None:
         best, best_gap, edge = None, np.inf, 0.0
-        for start, end in [*self.occupied, (self.length, self.length)]:
+        for start, end in [*((r.position_m, r.end_m) for r in self.berthed), (self.length, self.length)]:
             gap = start - edge
             if need <= gap + 1e-9 and gap < best_gap:
                 best, best_gap = edge, gap
@@ -418,6 +452,7 @@ class Waterside:
         # are at the anchorage when it starts (waiting since then)
         self.start_at_berth_m = (calls["start_at_berth_m"].to_numpy(float) if "start_at_berth_m" in calls
                                  else np.full(n, np.nan))
+        self._alongside: dict[int, BerthRequest] = {}  # call → its place, for calls alongside at the start
         self.all_departed = env.event()
         if n == 0:
             self.all_departed.succeed()
@@ -425,9 +460,8 @@ class Waterside:
     def run(self, progress: Callable[[float], None] | None = None, step_h: float = 168.0) -> pd.DataFrame:
         env = self.env
         for i in np.flatnonzero(np.isfinite(self.start_at_berth_m)):
-            quay, pos = self.quays[self.records.terminal[i]], float(self.start_at_berth_m[i])
-            quay.occupied.append((pos, pos + min(self.rows[i].loa_m + quay.clearance, quay.length)))
-            quay.occupied.sort()
+            quay = self.quays[self.records.terminal[i]]
+            self._alongside[i] = quay.request(self.rows[i].loa_m, at_m=float(self.start_at_berth_m[i]))
         env.process(self._arrivals())
         for port in self.scenario.port_names:
             if self.scenario.port_settings(port).closures.stop_cranes:
@@ -499,12 +533,13 @@ class Waterside:
         quay, channel, port = self.quays[name], self.channels[term.port], term.port
         delays = ChannelDelays()
 
-        if np.isfinite(self.start_at_berth_m[i]):  # alongside when the run starts
-            position = rec.quay_position_m[i] = self.start_at_berth_m[i]
+        if i in self._alongside:  # alongside when the run starts
+            berth = self._alongside.pop(i)
+            rec.quay_position_m[i] = berth.position_m
         else:
-            position = yield quay.request(row.loa_m)
+            berth = quay.request(row.loa_m)
+            rec.quay_position_m[i] = yield berth
             rec.t_berth_assigned[i] = env.now
-            rec.quay_position_m[i] = position
             def entering() -> None:
                 rec.t_channel_in[i] = env.now
                 self.recent_waits[port].append(env.now - row.t_arrival)
@@ -530,7 +565,7 @@ class Waterside:
 
         def leaving() -> None:
             rec.t_unberth[i] = env.now
-            quay.release(position)
+            quay.release(berth)
 
         yield from channel.transit(row.loa_m, delays, on_start=leaving, outbound=True)
         rec.t_depart[i] = env.now
