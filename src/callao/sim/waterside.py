@@ -3,7 +3,9 @@
 A vessel arrives at the anchorage, waits for a place on its terminal's quay, transits the channel
 (when no closure or naval movement blocks it and the traffic rule allows), moors, is worked by
 quay cranes (shared by the terminal's vessels, stopped by closures), unmoors and transits out.
-Everything container-level happens afterwards, vectorised, from the times recorded here.
+Everything container-level happens afterwards, vectorised, from what is recorded here
+(:class:`VesselRecords`). Each terminal's quay is a SimPy resource (:class:`Quay`) of metres;
+each port (:attr:`Scenario.ports`) has its own :class:`Channel`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from callao.scenario.model import Channel as ChannelRules
 from callao.scenario.model import Terminal
 from callao.sim.disruptions import Windows
 from callao.sim.streams import Streams
+
 
 @dataclass(slots=True)
 class ChannelDelays:
@@ -430,12 +433,12 @@ class Waterside:
         self.port_of = {t.name: t.port for t in scenario.terminals}
         self.channels = {}
         start = scenario.simulation.start_utc
-        for port in scenario.port_names:
-            ch = scenario.port_settings(port).channel
+        for port in scenario.ports:
+            ch = port.channel
             start_local_h = (start.hour + start.minute / 60 + start.second / 3600 + ch.utc_offset_h) % 24.0
-            self.channels[port] = Channel(env, ch, Windows.from_frame(closures[closures["port"] == port]),
-                                          Windows.from_frame(naval[naval["port"] == port]),
-                                          streams("channel", port), start_local_h)
+            self.channels[port.name] = Channel(
+                env, ch, Windows.from_frame(closures[closures["port"] == port.name]),
+                Windows.from_frame(naval[naval["port"] == port.name]), streams("channel", port.name), start_local_h)
         self.closures = closures
         self.stopped = dict.fromkeys(scenario.port_names, False)
         self.recent_waits = {p: deque(maxlen=scenario.route_choice.memory_calls) for p in scenario.port_names}
@@ -463,9 +466,9 @@ class Waterside:
             quay = self.quays[self.records.terminal[i]]
             self._alongside[i] = quay.request(self.rows[i].loa_m, at_m=float(self.start_at_berth_m[i]))
         env.process(self._arrivals())
-        for port in self.scenario.port_names:
-            if self.scenario.port_settings(port).closures.stop_cranes:
-                env.process(self._crane_stops(port))
+        for port in self.scenario.ports:
+            if port.closures.stop_cranes:
+                env.process(self._crane_stops(port.name))
         horizon = self.scenario.horizon_h
         for t in np.append(np.arange(step_h, horizon, step_h), horizon):
             env.run(until=float(t))
