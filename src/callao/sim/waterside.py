@@ -153,12 +153,10 @@ class BerthRequest(simpy.resources.base.Put):
         self.length_m = length_m
         self.at_m = at_m
         self.position_m: float | None = None
+        """Where the ship's place starts once granted, metres from the quay's start."""
+        self.end_m: float | None = None
+        """Where it ends (``position_m + length_m``)."""
         super().__init__(quay)
-
-    @property
-    def end_m(self) -> float:
-        """Where the ship's place on the quay ends, metres from the quay's start."""
-        return self.position_m + self.length_m
 
     def __exit__(self, exc_type, exc_value, traceback) -> None:
         super().__exit__(exc_type, exc_value, traceback)
@@ -172,6 +170,7 @@ class BerthRelease(simpy.resources.base.Get):
     def __init__(self, quay: "Quay", request: BerthRequest):
         self.request = request
         super().__init__(quay)
+        self.callbacks.remove(quay._trigger_put)  # done already, when the place was freed (Quay._do_get)
 
 
 class Quay(simpy.resources.base.BaseResource):
@@ -198,7 +197,7 @@ class Quay(simpy.resources.base.BaseResource):
     def _do_put(self, event: BerthRequest) -> bool:
         pos = event.at_m if event.at_m is not None else self._best_fit(event.length_m)
         if pos is not None:
-            event.position_m = pos
+            event.position_m, event.end_m = pos, pos + event.length_m
             bisect.insort(self.berthed, event, key=lambda r: (r.position_m, r.end_m))
             event.succeed(pos)
         return True  # a later, shorter request may still fit
@@ -211,11 +210,14 @@ class Quay(simpy.resources.base.BaseResource):
 
     def _best_fit(self, need: float) -> float | None:
         best, best_gap, edge = None, np.inf, 0.0
-        for start, end in [*((r.position_m, r.end_m) for r in self.berthed), (self.length, self.length)]:
-            gap = start - edge
+        for r in self.berthed:
+            gap = r.position_m - edge
             if need <= gap + 1e-9 and gap < best_gap:
                 best, best_gap = edge, gap
-            edge = max(edge, end)
+            edge = max(edge, r.end_m)
+        gap = self.length - edge
+        if need <= gap + 1e-9 and gap < best_gap:
+            best = edge
         return best
 
 
