@@ -13,7 +13,7 @@ SHORT = {"years": 0.15, "containers": False}
 
 def pilot_queue_ratio(sc, replications: int, seed: int) -> tuple[float, float, float]:
     """Wq/E[S] of the inbound pilot wait over independent replications: mean and 95% CI."""
-    es = sc.channel.pilot_boarding_h.mean_value
+    es = sc.home.channel.pilot_boarding_h.mean_value
     warm, horizon = sc.simulation.warmup_days * 24.0, sc.horizon_h
     ratios = []
     for ss in np.random.SeedSequence(seed).spawn(replications):
@@ -26,7 +26,7 @@ def pilot_queue_ratio(sc, replications: int, seed: int) -> tuple[float, float, f
 @pytest.mark.slow
 def test_pure_pilot_queue_reproduces_erlang_c():
     sc = load_scenario("queue-pilots", simulation={"years": 2.0})
-    c, lam, es = sc.channel.pilots, sc.tramp[0].calls_per_year / 8760.0, sc.channel.pilot_boarding_h.mean_value
+    c, lam, es = sc.home.channel.pilots, sc.tramp[0].calls_per_year / 8760.0, sc.home.channel.pilot_boarding_h.mean_value
     rho = lam * es / c
     assert (c, rho) == (2, pytest.approx(0.8))
     analytic = wq_over_es_mmc(c, rho)  # 1.7778
@@ -47,7 +47,7 @@ def test_pilots_bind_fewer_pilots_longer_waits():
 
 def test_tugs_by_length_and_a_small_pool_makes_ships_wait():
     sc = load_scenario("callao")
-    assert sc.channel.tugs_for(200.0) == 2 and sc.channel.tugs_for(366.0) == 3
+    assert sc.home.channel.tugs_for(200.0) == 2 and sc.home.channel.tugs_for(366.0) == 3
     few = callao.simulate(load_scenario("callao", simulation=SHORT, channel={"tugs": 3, "tug_assist_h": 2.0}), seed=2).kpis
     many = callao.simulate(load_scenario("callao", simulation=SHORT, channel={"tugs": 12, "tug_assist_h": 2.0}), seed=2).kpis
     assert few["tug_wait_mean_h"] > many["tug_wait_mean_h"] >= 0
@@ -60,7 +60,7 @@ def test_daylight_rule_keeps_the_largest_ships_out_at_night():
     sc = load_scenario("callao", simulation=SHORT, channel={"daylight_loa_m": 350.0})
     r = callao.simulate(sc, seed=2)
     v = r.vessels
-    ch = sc.channel
+    ch = sc.home.channel
     start = sc.simulation.start_utc
     local = lambda t: (t + start.hour + start.minute / 60 + ch.utc_offset_h) % 24.0  # noqa: E731
     big = v[v["loa_m"] >= 350.0]

@@ -90,7 +90,7 @@ def test_crane_allocation_never_exceeds_pool():
 
 def test_large_vessels_have_the_channel_to_themselves(short_run):
     r = short_run
-    limit, d = r.scenario.channel.one_way_loa_m, r.scenario.channel.transit_h
+    limit, d = r.scenario.home.channel.one_way_loa_m, r.scenario.home.channel.transit_h
     v = r.vessels
     spans = pd.concat([
         pd.DataFrame({"s": v["t_channel_in"], "large": v["loa_m"] >= limit}),
@@ -105,7 +105,7 @@ def test_large_vessels_have_the_channel_to_themselves(short_run):
 
 def test_no_transit_starts_during_closures_or_naval_movements(short_run):
     r = short_run
-    d = r.scenario.channel.transit_h
+    d = r.scenario.home.channel.transit_h
     starts = np.concatenate([r.vessels["t_channel_in"], r.vessels["t_unberth"]])
     assert set(r.closures["port"]) <= {"callao"} and set(r.naval["port"]) == {"callao"}
     for frame in (r.closures, r.naval):

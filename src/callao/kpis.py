@@ -213,10 +213,9 @@ def compute_kpis(r: Results) -> dict[str, float]:
     for t in sc.terminals:
         k[f"berth_occupancy_{t.name}"] = float(occ[t.name].mean())
     k.update(_crane_kpis(r, arrived))
-    home = v["port"] == sc.home_port
-    k["civil_military_encounters"] = int(v.loc[arrived & home, "naval_encounters"].sum())
-    k["naval_movements"] = int(((r.naval["start_h"] >= 0) & (r.naval["start_h"] < H) & (r.naval["port"] == sc.home_port)).sum())
-    k["naval_delay_h_total"] = float(v.loc[arrived & home, "naval_delay_h"].sum())
+    k["civil_military_encounters"] = int(v.loc[arrived, "naval_encounters"].sum())  # in every port
+    k["naval_movements"] = int(((r.naval["start_h"] >= 0) & (r.naval["start_h"] < H)).sum())
+    k["naval_delay_h_total"] = float(v.loc[arrived, "naval_delay_h"].sum())
     for port in sc.port_names:
         cl = r.closures[r.closures["port"] == port]
         suffix = "" if port == sc.home_port else f"_{port}"

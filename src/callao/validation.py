@@ -80,9 +80,10 @@ def pure_queue(sc: Scenario) -> PureQueue:
         problems.append("needs exactly one terminal and one tramp stream, no services")
     if sc.simulation.containers:
         problems.append("simulation.containers must be false")
-    if sc.channel.transit_h or sc.naval.movements_per_day or sc.closures.seasons or sc.closures.fixed:
+    if any(p.channel.transit_h or p.naval.movements_per_day or p.closures.seasons or p.closures.fixed
+           for p in sc.ports):
         problems.append("channel.transit_h, naval movements and closures must be zero/empty")
-    if sc.channel.pilots or sc.channel.tugs or sc.channel.daylight_loa_m is not None:
+    if any(p.channel.pilots or p.channel.tugs or p.channel.daylight_loa_m is not None for p in sc.ports):
         problems.append("channel pilots, tugs and daylight rule must be off (a berth queue only)")
     if problems:
         raise ValueError(f"{sc.name} is not a pure queue: " + "; ".join(problems))

@@ -6,7 +6,6 @@ what was expected, so the CLI can print them without a traceback.
 
 from __future__ import annotations
 
-import copy
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -14,7 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from callao.scenario.model import Scenario
+from callao.scenario.merge import merge
+from callao.scenario.model import PORT_SECTIONS, Scenario, home_port_first
 
 BUNDLED_DIR = Path(str(resources.files("callao.scenario") / "bundled"))
 
@@ -42,34 +42,6 @@ def resolve_path(name_or_path: str | Path, relative_to: Path | None = None) -> P
         f"scenario {str(name_or_path)!r} not found: expected a TOML file or one of the bundled "
         f"scenarios {bundled_names()}"
     )
-
-
-def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``override`` onto ``base``. Tables merge key by key (a distribution, a table with
-    ``dist``, is replaced whole); arrays of tables whose items
-    all have a ``name`` merge item by item on that name (new names are appended); other arrays and
-    values are replaced."""
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        old = out.get(key)
-        if isinstance(old, dict) and isinstance(value, dict) and "dist" not in value:
-            out[key] = merge(old, value)
-        elif _named_list(old) and _named_list(value):
-            by_name = {item["name"]: i for i, item in enumerate(old)}
-            merged = list(old)
-            for item in value:
-                if item["name"] in by_name:
-                    merged[by_name[item["name"]]] = merge(merged[by_name[item["name"]]], item)
-                else:
-                    merged.append(copy.deepcopy(item))
-            out[key] = merged
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def _named_list(x: Any) -> bool:
-    return isinstance(x, list) and bool(x) and all(isinstance(i, dict) and "name" in i for i in x)
 
 
 def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -120,6 +92,10 @@ def load_scenario(name_or_path: str | Path = "callao", **overrides: Any) -> Scen
 def _describe(err: dict[str, Any], data: dict[str, Any]) -> str:
     """One readable line for a pydantic error: field path (with item names), value, expectation."""
     loc = [p for p in err["loc"] if not (isinstance(p, str) and p in _DIST_TAGS)]
+    if loc[:2] == ["ports", 0] and len(loc) > 2 and loc[2] in PORT_SECTIONS and loc[2] in data:
+        loc = loc[2:]  # the home port's section, written at the top level
+    else:
+        data = home_port_first(data)  # the ports as validated, the home port first
     parts: list[str] = []
     node: Any = data
     for p in loc:

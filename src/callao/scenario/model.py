@@ -7,11 +7,13 @@ lengths and depths in metres; volumes in TEU or moves (one container lifted on o
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, \
+    model_serializer, model_validator
 
 from callao.scenario.distributions import Constant, Distribution, Exponential
+from callao.scenario.merge import merge
 
 FLOWS = ("import", "export", "empty_in", "empty_out", "transship")
 """Container flows. ``empty_in`` is discharged and leaves by truck; ``empty_out`` arrives by truck
@@ -447,8 +449,37 @@ class PortCustoms(Section):
     exams_per_day: float = Field(gt=0, description="physical examinations per day, all teams")
 
 
+PORT_SECTIONS = ("channel", "naval", "closures")
+"""A port's sections that a scenario file may write at its top level for the home port."""
+
+
+def home_port_first(data: Any) -> Any:
+    """A scenario dict in the file format → the model's form: the top-level ``channel``, ``naval``
+    and ``closures`` are the home port's (merged onto a ``[[ports]]`` entry of that name if there
+    is one, overriding it key by key), and the home port becomes the first of ``ports``, created
+    with defaults if the file names it nowhere."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    home = data.get("home_port", "callao")
+    top = {k: data.pop(k) for k in PORT_SECTIONS if k in data}
+    ports = data.get("ports", [])
+    if not isinstance(ports, list):
+        return data  # validation names the field
+    ports = [p.model_dump(by_alias=True) if isinstance(p, Port) else p for p in ports]
+    named = [i for i, p in enumerate(ports) if isinstance(p, dict) and p.get("name") == home]
+    entry = ports.pop(named[0]) if named else {"name": home}
+    if top:
+        entry = merge(entry, {k: v.model_dump(by_alias=True) if isinstance(v, BaseModel) else v
+                              for k, v in top.items()})
+    data["ports"] = [entry, *ports]
+    return data
+
+
 class Port(Section):
-    """Another port beside the home port (e.g. Chancay), with its own channel and closures."""
+    """A port the scenario simulates: its approach channel, naval movements and closures (which
+    every terminal of the port shares), its road to Lima and its customs. Every port, the home port
+    included, is one of these (``Scenario.ports``)."""
 
     name: str
     channel: Channel = Channel()
@@ -483,16 +514,37 @@ class Scenario(Section):
     terminals: list[Terminal] = Field(min_length=1)
     services: list[Service] = []
     tramp: list[Tramp] = []
-    home_port: str = Field("callao", description="the port of the top-level channel, naval and closures")
-    channel: Channel = Channel()
-    naval: Naval = Naval()
-    closures: Closures = Closures()
-    ports: list[Port] = Field(default=[], description="other ports simulated beside the home port")
+    home_port: str = Field("callao", description="the port the scenario is about: the first of ``ports``, whose "
+                                                 "channel, naval and closures a file may write as top-level sections")
+    ports: list[Port] = Field(default=[], description="every port simulated, the home port first")
     route_choice: RouteChoice = RouteChoice()
     cargo: Cargo = Cargo()
     dwell_days: Dwell | None = None
     customs: Customs = Customs()
     gate: Gate | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _home_port_first(cls, data: Any) -> Any:
+        return home_port_first(data)
+
+    @model_serializer(mode="wrap")
+    def _file_format(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The model → the file format: the home port's channel, naval and closures as top-level
+        sections (where old files, overlays and ``--vary channel.pilots`` expect them), the
+        other ports as ``ports``. Validating the dump gives the same scenario."""
+        data = handler(self)
+        if not data.get("ports"):  # excluded from the dump
+            return data
+        home, *others = data.pop("ports")
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out[key] = value
+            if key == "home_port":
+                out.update({k: home.pop(k) for k in PORT_SECTIONS if k in home})
+                rest = {k: v for k, v in home.items() if v is not None and k != "name"}
+                out["ports"] = [*([home] if rest else []), *others]
+        return out
 
     @model_validator(mode="after")
     def _references(self):
@@ -517,23 +569,26 @@ class Scenario(Section):
                                          f"expected some of {sorted(terminals)}")
                 for name in [call.terminal, *getattr(call, "alternatives", [])]:
                     self._check_fit(where, classes[call.vessel_class], terminals[name])
-        for port in self.port_names if self._ports_known() else []:
-            ch = self.port_settings(port).channel
-            for t in self.terminals:
-                if t.port != port:
-                    continue
-                for vc in classes.values():
-                    need = ch.tugs_for(vc.loa_m)
-                    if need > ch.tugs > 0:
-                        where = "channel" if port == self.home_port else f"ports ({port}).channel"
-                        raise ValueError(
-                            f"{where}.tugs = {ch.tugs}: vessel class {vc.name!r} (loa_m={vc.loa_m}) needs "
-                            f"{need} tugs by tugs_by_loa; expected a pool of at least {need}")
-        ports = {self.home_port, *(p.name for p in self.ports)}
+        ports = self.port_names
+        twice = sorted({p for p in ports if ports.count(p) > 1})
+        if twice:
+            raise ValueError(f"ports: {twice} listed more than once; expected one [[ports]] entry per port")
         for i, t in enumerate(self.terminals):
             if t.port not in ports:
                 raise ValueError(f"terminals[{i}] ({t.name}).port: {t.port!r} is not a port; "
                                  f"expected one of {sorted(ports)} (home_port or a [[ports]] entry)")
+        for port in self.ports:
+            ch = port.channel
+            for t in self.terminals:
+                if t.port != port.name:
+                    continue
+                for vc in classes.values():
+                    need = ch.tugs_for(vc.loa_m)
+                    if need > ch.tugs > 0:
+                        raise ValueError(
+                            f"ports ({port.name}).channel.tugs = {ch.tugs} (the top-level channel is the home "
+                            f"port's): vessel class {vc.name!r} (loa_m={vc.loa_m}) needs {need} tugs by "
+                            f"tugs_by_loa; expected a pool of at least {need}")
         if not self.services and not self.tramp:
             raise ValueError("a scenario needs at least one service or tramp stream of vessel calls")
         per_year = sum(t.calls_per_year for t in self.tramp) + sum(365.0 / s.interval_days for s in self.services)
@@ -551,9 +606,6 @@ class Scenario(Section):
                 )
         return self
 
-    def _ports_known(self) -> bool:
-        return all(t.port in self.port_names for t in self.terminals)
-
     @staticmethod
     def _check_fit(where: str, vc: VesselClass, t: Terminal) -> None:
         if vc.loa_m > t.quay_length_m:
@@ -567,15 +619,23 @@ class Scenario(Section):
                 f"{t.name!r}: expected draft_m <= depth_m={t.depth_m}"
             )
 
-    def port_settings(self, port: str) -> "Port":
-        """Channel, naval movements and closures of a port (the home port's are top-level)."""
-        if port == self.home_port:
-            return Port(name=port, channel=self.channel, naval=self.naval, closures=self.closures)
-        return next(p for p in self.ports if p.name == port)
+    def port_settings(self, port: str) -> Port:
+        """The port called ``port`` (its channel, naval movements, closures); a :class:`KeyError`
+        naming the known ones otherwise."""
+        for p in self.ports:
+            if p.name == port:
+                return p
+        raise KeyError(f"port {port!r}: expected one of {self.port_names}")
+
+    @property
+    def home(self) -> Port:
+        """The home port (the first of ``ports``)."""
+        return self.ports[0]
 
     @property
     def port_names(self) -> list[str]:
-        return [self.home_port, *(p.name for p in self.ports)]
+        """Every port's name, the home port first."""
+        return [p.name for p in self.ports]
 
     def inspection_pool(self, terminal: "Terminal") -> tuple[str, int, float]:
         """``(pool, scanners, exams per day)`` serving a terminal: its port's own customs, or the

@@ -9,27 +9,34 @@ import numpy as np
 import pandas as pd
 
 from callao.scenario import Scenario
+from callao.scenario.model import Port
 from callao.sim.streams import Streams
 
 HOURS_PER_MONTH = 8760.0 / 12
 
 
-def _key(scenario: Scenario, port: str) -> tuple[str, ...]:
-    # the home port keeps its stream whatever other ports are added (common random numbers)
-    return () if port == scenario.home_port else (port,)
+def port_streams(scenario: Scenario, streams: Streams, kind: str) -> list[tuple[Port, np.random.Generator]]:
+    """Each port with its own generator for ``kind`` of disruption, named by the port: the first
+    port's is named by ``kind`` alone, so that adding ports to a scenario leaves the draws of the
+    port it had unchanged (common random numbers)."""
+    return [(port, streams("disruptions", kind, *((port.name,) if i else ())))
+            for i, port in enumerate(scenario.ports)]
 
 
 def closures(scenario: Scenario, streams: Streams, until_h: float) -> pd.DataFrame:
     """Closures of every port up to ``until_h``: seasonal swell events (Poisson per month),
     tsunami alerts (Poisson, any time of year) and fixed ones; overlapping windows of a port are
     merged (the merged window keeps the first one's reason). Columns: port, start_h, end_h, reason."""
-    frames = [_port_closures(scenario, streams, until_h, p) for p in scenario.port_names]
+    tsunami = port_streams(scenario, streams, "tsunami")
+    frames = [_port_closures(port, rng, trng, until_h)
+              for (port, rng), (_, trng) in zip(port_streams(scenario, streams, "closures"), tsunami)]
     return pd.concat(frames, ignore_index=True)
 
 
-def _port_closures(scenario: Scenario, streams: Streams, until_h: float, port: str) -> pd.DataFrame:
-    rng = streams("disruptions", "closures", *_key(scenario, port))
-    cfg = scenario.port_settings(port).closures
+def _port_closures(port: Port, rng: np.random.Generator, trng: np.random.Generator,
+                   until_h: float) -> pd.DataFrame:
+    """One port's closures; swell from ``rng``, tsunami alerts from ``trng``."""
+    cfg = port.closures
     rate = np.zeros(12)
     for season in cfg.seasons:
         for m in season.months:
@@ -41,7 +48,6 @@ def _port_closures(scenario: Scenario, streams: Streams, until_h: float, port: s
     durations = cfg.duration_h.sample(rng, starts.size)
     windows = [(s, s + d, "swell") for s, d in zip(starts, durations) if s < until_h]
     if cfg.tsunami_alerts_per_year > 0:  # own stream: adding alerts leaves the swell draws unchanged
-        trng = streams("disruptions", "tsunami", *_key(scenario, port))
         n = trng.poisson(cfg.tsunami_alerts_per_year * until_h / 8760.0)
         t_starts = np.sort(trng.random(n) * until_h)
         windows += [(s, s + d, "tsunami alert") for s, d in zip(t_starts, cfg.tsunami_duration_h.sample(trng, n))]
@@ -55,26 +61,25 @@ def _port_closures(scenario: Scenario, streams: Streams, until_h: float, port: s
             merged.append([s, e, r])
     df = pd.DataFrame(merged, columns=["start_h", "end_h", "reason"]).astype(
         {"start_h": float, "end_h": float, "reason": str})
-    df.insert(0, "port", port)
+    df.insert(0, "port", port.name)
     return df
 
 
 def naval_movements(scenario: Scenario, streams: Streams, until_h: float) -> pd.DataFrame:
     """Naval movements through each port's shared channel: a Poisson number per day at uniform
     times in the day's window. Columns: port, start_h, end_h (commercial traffic held out)."""
-    return pd.concat([_port_naval(scenario, streams, until_h, p) for p in scenario.port_names],
+    return pd.concat([_port_naval(port, rng, until_h) for port, rng in port_streams(scenario, streams, "naval")],
                      ignore_index=True)
 
 
-def _port_naval(scenario: Scenario, streams: Streams, until_h: float, port: str) -> pd.DataFrame:
-    rng = streams("disruptions", "naval", *_key(scenario, port))
-    cfg = scenario.port_settings(port).naval
+def _port_naval(port: Port, rng: np.random.Generator, until_h: float) -> pd.DataFrame:
+    cfg = port.naval
     n_days = int(np.ceil(until_h / 24))
     counts = rng.poisson(cfg.movements_per_day, n_days)
     day = np.repeat(np.arange(n_days), counts)
     start = day * 24.0 + cfg.day_start_h + rng.random(day.size) * (cfg.day_end_h - cfg.day_start_h)
     start = np.sort(start)
-    return pd.DataFrame({"port": port, "start_h": start, "end_h": start + cfg.duration_h})
+    return pd.DataFrame({"port": port.name, "start_h": start, "end_h": start + cfg.duration_h})
 
 
 @dataclass

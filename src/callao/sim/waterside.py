@@ -3,13 +3,17 @@
 A vessel arrives at the anchorage, waits for a place on its terminal's quay, transits the channel
 (when no closure or naval movement blocks it and the traffic rule allows), moors, is worked by
 quay cranes (shared by the terminal's vessels, stopped by closures), unmoors and transits out.
-Everything container-level happens afterwards, vectorised, from the times recorded here.
+Everything container-level happens afterwards, vectorised, from what is recorded here
+(:class:`VesselRecords`). Each terminal's quay is a SimPy resource (:class:`Quay`) of metres;
+each port (:attr:`Scenario.ports`) has its own :class:`Channel`.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from collections.abc import Callable, Generator
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -21,15 +25,98 @@ from callao.scenario.model import Terminal
 from callao.sim.disruptions import Windows
 from callao.sim.streams import Streams
 
-VESSEL_TIMES = (
-    "t_berth_assigned", "t_channel_in", "t_berth", "t_handling_start", "t_handling_end",
-    "t_unberth", "t_depart",
-)
 
-CHANNEL_DELAYS = (
-    "pilot_wait_h", "tug_wait_h", "daylight_delay_h", "closure_delay_h", "naval_delay_h", "traffic_delay_h",
-)
+@dataclass(slots=True)
+class ChannelDelays:
+    """Hours one call waited for each channel resource or rule, inbound plus outbound."""
+
+    pilot_wait_h: float = 0.0
+    tug_wait_h: float = 0.0
+    daylight_delay_h: float = 0.0
+    closure_delay_h: float = 0.0
+    naval_delay_h: float = 0.0
+    traffic_delay_h: float = 0.0
+    naval_encounters: int = 0
+    """1 if a naval movement held the call back, else 0."""
+
+
+CHANNEL_DELAYS = tuple(f.name for f in fields(ChannelDelays) if f.name.endswith("_h"))
 """Hours a call waited for each channel resource or rule, inbound plus outbound."""
+
+
+@dataclass
+class VesselRecords:
+    """What the waterside records of every call: one array per field, element ``i`` for call ``i``
+    (the row order of the calls table). Times are run hours (NaN until the event happens: a call
+    alongside when the run starts has no ``t_berth_assigned``, ``t_channel_in`` or ``t_berth``).
+    The fields, in this order, become the vessels table's columns after the calls' own
+    (:meth:`columns`)."""
+
+    t_berth_assigned: np.ndarray
+    """A place on the quay granted (the call may leave the anchorage), hours."""
+    t_channel_in: np.ndarray
+    """Inbound transit starts (the anchorage wait ends), hours."""
+    t_berth: np.ndarray
+    """Alongside (the inbound transit ends), hours."""
+    t_handling_start: np.ndarray
+    """Moored; crane work may start, hours."""
+    t_handling_end: np.ndarray
+    """Crane work done, hours."""
+    t_unberth: np.ndarray
+    """Outbound transit starts (the quay place is freed), hours."""
+    t_depart: np.ndarray
+    """Outbound transit ends, hours."""
+    pilot_wait_h: np.ndarray
+    """Waiting for a pilot, inbound plus outbound, hours (likewise the other ``*_h`` delays)."""
+    tug_wait_h: np.ndarray
+    daylight_delay_h: np.ndarray
+    closure_delay_h: np.ndarray
+    naval_delay_h: np.ndarray
+    traffic_delay_h: np.ndarray
+    """Waiting for the one-way traffic rule, hours."""
+    naval_encounters: np.ndarray
+    """1 if a naval movement held the call back, else 0 (int32)."""
+    quay_position_m: np.ndarray
+    """Start of the call's place on its terminal's quay, metres from the quay's start."""
+    n_transship_out_actual: np.ndarray
+    """Transshipment boxes loaded from the terminal's pool (int64)."""
+    cranes_max: np.ndarray
+    """Most cranes that worked the call at once (int32)."""
+    crane_limit: np.ndarray
+    """Most cranes the terminal puts on the call (class, length and terminal rules; int32)."""
+    work_moves: np.ndarray
+    """Moves worked: planned moves with the transshipment loads actually taken."""
+    crane_hours: np.ndarray
+    """Crane-hours spent on the call."""
+    terminal: np.ndarray
+    """The terminal each call went to (route choice may change the planned one; object)."""
+
+    @classmethod
+    def empty(cls, planned_terminal: np.ndarray) -> "VesselRecords":
+        """Records of ``len(planned_terminal)`` calls before the run: times NaN, counts and delays
+        0, each call at its planned terminal."""
+        n = len(planned_terminal)
+        arrays = {f.name: np.full(n, np.nan) if f.name.startswith("t_") else np.zeros(n, _INTEGER.get(f.name, float))
+                  for f in fields(cls) if f.name != "terminal"}
+        return cls(**arrays, terminal=np.asarray(planned_terminal, dtype=object).copy())
+
+    def set_delays(self, i: int, delays: ChannelDelays) -> None:
+        """Store call ``i``'s channel delays."""
+        for name in (*CHANNEL_DELAYS, "naval_encounters"):
+            getattr(self, name)[i] = getattr(delays, name)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The recorded columns of the vessels table, in table order (``terminal`` excluded: it
+        replaces the calls table's own)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "terminal"}
+
+
+_INTEGER = {"naval_encounters": np.int32, "n_transship_out_actual": np.int64, "cranes_max": np.int32,
+            "crane_limit": np.int32}
+"""The integer fields of :class:`VesselRecords` and their dtypes (the others are float64)."""
+
+VESSEL_TIMES = tuple(f.name for f in fields(VesselRecords) if f.name.startswith("t_"))
+"""The stage times a call records, in order."""
 
 TRANSSHIP_TAKE_FACTOR = 2
 """A call loads up to this multiple of its planned transshipment moves from the boxes ready for
@@ -54,48 +141,83 @@ def delay_until(now_h: float, t_h: float) -> float:
     return delay
 
 
-class Quay:
-    """A continuous quay: a vessel takes the smallest free gap its length (plus clearance) fits,
-    at the gap's start. Waiting vessels are served in arrival order, but one that fits may go
-    ahead of a longer one that does not."""
+class BerthRequest(simpy.resources.base.Put):
+    """A request for ``length_m`` metres of one terminal's quay (the ship's length plus the
+    clearance). It fires with the berth position, metres from the quay's start, also kept as
+    ``position_m``. A waiting request can be withdrawn with :meth:`cancel`; a granted one is freed
+    with ``quay.release(request)`` (both happen on leaving a ``with quay.request(...)`` block).
+    ``at_m`` places the ship there at once, whatever else is alongside (a ship already berthed
+    when the run starts)."""
+
+    def __init__(self, quay: "Quay", length_m: float, at_m: float | None = None):
+        self.length_m = length_m
+        self.at_m = at_m
+        self.position_m: float | None = None
+        """Where the ship's place starts once granted, metres from the quay's start."""
+        self.end_m: float | None = None
+        """Where it ends (``position_m + length_m``)."""
+        super().__init__(quay)
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        super().__exit__(exc_type, exc_value, traceback)
+        if self.triggered and self in self.resource.berthed:
+            self.resource.release(self)
+
+
+class BerthRelease(simpy.resources.base.Get):
+    """Frees the quay taken by a granted :class:`BerthRequest`; fires at once."""
+
+    def __init__(self, quay: "Quay", request: BerthRequest):
+        self.request = request
+        super().__init__(quay)
+        self.callbacks.remove(quay._trigger_put)  # done already, when the place was freed (Quay._do_get)
+
+
+class Quay(simpy.resources.base.BaseResource):
+    """A terminal's continuous quay as a SimPy resource of ``quay_length_m`` metres. A ship takes
+    the smallest free gap its length (plus clearance) fits, at the gap's start. Waiting requests
+    are served in arrival order, but one that fits may go ahead of a longer one that does not. A
+    release frees the place and grants, at the same instant, every waiting request that now fits."""
 
     def __init__(self, env: simpy.Environment, terminal: Terminal):
-        self.env = env
+        super().__init__(env, capacity=terminal.quay_length_m)
         self.length = terminal.quay_length_m
         self.clearance = terminal.berth_clearance_m
-        self.occupied: list[tuple[float, float]] = []  # sorted (start_m, end_m)
-        self.waiting: list[tuple[simpy.Event, float]] = []
+        self.berthed: list[BerthRequest] = []
+        """The granted requests, sorted by position (then end)."""
 
-    def request(self, loa_m: float) -> simpy.Event:
-        """An event that fires with the berth position (metres from the quay's start)."""
-        event = self.env.event()
-        self.waiting.append((event, min(loa_m + self.clearance, self.length)))
-        self._grant()
-        return event
+    def request(self, loa_m: float, at_m: float | None = None) -> BerthRequest:
+        """A place for a ship of ``loa_m`` metres (plus the clearance, within the quay's length)."""
+        return BerthRequest(self, min(loa_m + self.clearance, self.length), at_m)
 
-    def release(self, position_m: float) -> None:
-        self.occupied = [o for o in self.occupied if o[0] != position_m]
-        self._grant()
+    def release(self, request: BerthRequest) -> BerthRelease:
+        """Free the place ``request`` holds."""
+        return BerthRelease(self, request)
 
-    def _grant(self) -> None:
-        still_waiting = []
-        for event, need in self.waiting:
-            pos = self._best_fit(need)
-            if pos is None:
-                still_waiting.append((event, need))
-            else:
-                self.occupied.append((pos, pos + need))
-                self.occupied.sort()
-                event.succeed(pos)
-        self.waiting = still_waiting
+    def _do_put(self, event: BerthRequest) -> bool:
+        pos = event.at_m if event.at_m is not None else self._best_fit(event.length_m)
+        if pos is not None:
+            event.position_m, event.end_m = pos, pos + event.length_m
+            bisect.insort(self.berthed, event, key=lambda r: (r.position_m, r.end_m))
+            event.succeed(pos)
+        return True  # a later, shorter request may still fit
+
+    def _do_get(self, event: BerthRelease) -> bool:
+        self.berthed.remove(event.request)
+        event.succeed()
+        self._trigger_put(None)  # the freed place goes to waiting ships now, not when the release is processed
+        return True
 
     def _best_fit(self, need: float) -> float | None:
         best, best_gap, edge = None, np.inf, 0.0
-        for start, end in [*self.occupied, (self.length, self.length)]:
-            gap = start - edge
+        for r in self.berthed:
+            gap = r.position_m - edge
             if need <= gap + 1e-9 and gap < best_gap:
                 best, best_gap = edge, gap
-            edge = max(edge, end)
+            edge = max(edge, r.end_m)
+        gap = self.length - edge
+        if need <= gap + 1e-9 and gap < best_gap:
+            best = edge
         return best
 
 
@@ -190,12 +312,11 @@ class Channel:
         wait = r.sunrise_local_h - local if local < r.sunrise_local_h else 24.0 - local + r.sunrise_local_h
         return t + wait
 
-    def transit(self, loa_m: float, delays: dict[str, float],
+    def transit(self, loa_m: float, delays: ChannelDelays,
                 on_start: Callable[[], None] | None = None, outbound: bool = False) -> Generator:
         """Process: get a pilot and tugs, wait until the channel may be entered, then transit. Adds
-        hours of delay by cause to ``delays`` (pilot_wait_h, tug_wait_h, daylight_delay_h,
-        closure_delay_h, naval_delay_h, traffic_delay_h) and sets ``naval_encounters`` to 1 if a
-        naval movement held the vessel back."""
+        hours of delay by cause to ``delays`` and sets its ``naval_encounters`` to 1 if a naval
+        movement held the vessel back."""
         env, rules, large = self.env, self.rules, loa_m >= self.one_way_loa_m
         daylight = rules.needs_daylight(loa_m)
         pilot = None
@@ -207,20 +328,20 @@ class Channel:
             t = env.now
             pilot = self.pilots.request()
             yield pilot
-            delays["pilot_wait_h"] += env.now - t
+            delays.pilot_wait_h += env.now - t
             boarding = float(rules.pilot_boarding_h.sample(self.rng, 1)[0])
             if boarding > 0:
                 yield env.timeout(boarding)
         if n_tugs:
             t = env.now
             yield self.tugs.get(n_tugs)
-            delays["tug_wait_h"] += env.now - t
+            delays.tug_wait_h += env.now - t
         while True:  # a closure or naval movement may have begun meanwhile: the ship waits with its pilot
             yield from self._wait_until_open(daylight, delays)
             t = env.now
             if self.large_in_channel or (large and self.small_in_channel):
                 yield self.released
-                delays["traffic_delay_h"] += env.now - t
+                delays.traffic_delay_h += env.now - t
                 continue
             break
         if large:
@@ -242,7 +363,7 @@ class Channel:
         if self.tugs is not None and n_tugs:
             env.process(self._return_tugs(n_tugs))
 
-    def _wait_until_open(self, daylight: bool, delays: dict[str, float]) -> Generator:
+    def _wait_until_open(self, daylight: bool, delays: ChannelDelays) -> Generator:
         """Process: wait until a transit starting now clashes with no closure or naval movement
         and, for a daylight ship, fits in daylight. Every wait ends at or after the window's end,
         so the loop always progresses."""
@@ -251,19 +372,19 @@ class Channel:
             t = env.now
             end = self.closures.clash_end(t, self.transit_h)
             if end is not None:
-                delays["closure_delay_h"] += end - t
+                delays.closure_delay_h += end - t
                 yield env.timeout(delay_until(t, end))
                 continue
             end = self.naval.clash_end(t, self.transit_h)
             if end is not None:
-                delays["naval_delay_h"] += end - t
-                delays["naval_encounters"] = 1
+                delays.naval_delay_h += end - t
+                delays.naval_encounters = 1
                 yield env.timeout(delay_until(t, end))
                 continue
             if daylight:
                 start = self.daylight_start(t)
                 if start > t:
-                    delays["daylight_delay_h"] += start - t
+                    delays.daylight_delay_h += start - t
                     yield env.timeout(delay_until(t, start))
                     continue
             return
@@ -299,7 +420,8 @@ class TransshipPool:
 
 
 class Waterside:
-    """All vessel-level processes of one run. ``run()`` returns the calls table with stage times."""
+    """All vessel-level processes of one run. ``run()`` returns the calls table with the
+    :class:`VesselRecords` (stage times, delays, quay positions) as columns."""
 
     def __init__(self, scenario: Scenario, calls: pd.DataFrame, closures: pd.DataFrame,
                  naval: pd.DataFrame, streams: Streams):
@@ -313,23 +435,19 @@ class Waterside:
         self.port_of = {t.name: t.port for t in scenario.terminals}
         self.channels = {}
         start = scenario.simulation.start_utc
-        for port in scenario.port_names:
-            ch = scenario.port_settings(port).channel
+        for port in scenario.ports:
+            ch = port.channel
             start_local_h = (start.hour + start.minute / 60 + start.second / 3600 + ch.utc_offset_h) % 24.0
-            self.channels[port] = Channel(env, ch, Windows.from_frame(closures[closures["port"] == port]),
-                                          Windows.from_frame(naval[naval["port"] == port]),
-                                          streams("channel", port), start_local_h)
+            self.channels[port.name] = Channel(
+                env, ch, Windows.from_frame(closures[closures["port"] == port.name]),
+                Windows.from_frame(naval[naval["port"] == port.name]), streams("channel", port.name), start_local_h)
         self.closures = closures
         self.stopped = dict.fromkeys(scenario.port_names, False)
         self.recent_waits = {p: deque(maxlen=scenario.route_choice.memory_calls) for p in scenario.port_names}
         self.rng = streams("transship")
         self.route_rng = streams("route choice")
         n = len(calls)
-        self.terminal_of = calls["terminal"].to_numpy(dtype=object).copy()
-        self.times = {k: np.full(n, np.nan) for k in VESSEL_TIMES}
-        self.extra = {k: np.zeros(n) for k in (
-            *CHANNEL_DELAYS, "naval_encounters",
-            "quay_position_m", "n_transship_out_actual", "cranes_max", "crane_limit", "work_moves", "crane_hours")}
+        self.records = VesselRecords.empty(calls["terminal"].to_numpy(dtype=object))
         self._box_vessel_in: list[np.ndarray] = []  # per discharging call: its vessel index per box
         self._taken: list[tuple[np.ndarray, int]] = []  # (box ids, vessel_out)
         self._next_box = 0
@@ -339,6 +457,7 @@ class Waterside:
         # are at the anchorage when it starts (waiting since then)
         self.start_at_berth_m = (calls["start_at_berth_m"].to_numpy(float) if "start_at_berth_m" in calls
                                  else np.full(n, np.nan))
+        self._alongside: dict[int, BerthRequest] = {}  # call → its place, for calls alongside at the start
         self.all_departed = env.event()
         if n == 0:
             self.all_departed.succeed()
@@ -346,13 +465,12 @@ class Waterside:
     def run(self, progress: Callable[[float], None] | None = None, step_h: float = 168.0) -> pd.DataFrame:
         env = self.env
         for i in np.flatnonzero(np.isfinite(self.start_at_berth_m)):
-            quay, pos = self.quays[self.terminal_of[i]], float(self.start_at_berth_m[i])
-            quay.occupied.append((pos, pos + min(self.rows[i].loa_m + quay.clearance, quay.length)))
-            quay.occupied.sort()
+            quay = self.quays[self.records.terminal[i]]
+            self._alongside[i] = quay.request(self.rows[i].loa_m, at_m=float(self.start_at_berth_m[i]))
         env.process(self._arrivals())
-        for port in self.scenario.port_names:
-            if self.scenario.port_settings(port).closures.stop_cranes:
-                env.process(self._crane_stops(port))
+        for port in self.scenario.ports:
+            if port.closures.stop_cranes:
+                env.process(self._crane_stops(port.name))
         horizon = self.scenario.horizon_h
         for t in np.append(np.arange(step_h, horizon, step_h), horizon):
             env.run(until=float(t))
@@ -362,16 +480,10 @@ class Waterside:
             env.run(until=self.all_departed)
         out = self.calls.copy()
         out.insert(out.columns.get_loc("terminal"), "planned_terminal", out["terminal"])
-        out["terminal"] = self.terminal_of
+        out["terminal"] = self.records.terminal
         out.insert(out.columns.get_loc("terminal") + 1, "port", out["terminal"].map(self.port_of))
-        for k, v in self.times.items():
-            out[k] = v
-        for k, v in self.extra.items():
-            out[k] = v
-        out["naval_encounters"] = out["naval_encounters"].astype(np.int32)
-        out["n_transship_out_actual"] = out["n_transship_out_actual"].astype(np.int64)
-        out["cranes_max"] = out["cranes_max"].astype(np.int32)
-        out["crane_limit"] = out["crane_limit"].astype(np.int32)
+        for name, values in self.records.columns().items():
+            out[name] = values
         return out
 
     def transshipments(self) -> tuple[np.ndarray, np.ndarray]:
@@ -418,48 +530,51 @@ class Waterside:
         return options[int(self.route_rng.choice(len(options), p=p / p.sum()))]
 
     def _vessel(self, i: int) -> Generator:
-        env, times, extra = self.env, self.times, self.extra
+        env, rec = self.env, self.records
         row = self.rows[i]
         name = self._choose_terminal(row) if row.alternatives else row.terminal
-        self.terminal_of[i] = name
+        rec.terminal[i] = name
         term = self.scenario.terminal(name)
         quay, channel, port = self.quays[name], self.channels[term.port], term.port
-        delays = {**dict.fromkeys(CHANNEL_DELAYS, 0.0), "naval_encounters": 0}
+        delays = ChannelDelays()
 
-        if np.isfinite(self.start_at_berth_m[i]):  # alongside when the run starts
-            position = extra["quay_position_m"][i] = self.start_at_berth_m[i]
+        if i in self._alongside:  # alongside when the run starts
+            berth = self._alongside.pop(i)
+            rec.quay_position_m[i] = berth.position_m
         else:
-            position = yield quay.request(row.loa_m)
-            times["t_berth_assigned"][i] = env.now
-            extra["quay_position_m"][i] = position
+            berth = quay.request(row.loa_m)
+            rec.quay_position_m[i] = yield berth
+            rec.t_berth_assigned[i] = env.now
             def entering() -> None:
-                times["t_channel_in"][i] = env.now
+                rec.t_channel_in[i] = env.now
                 self.recent_waits[port].append(env.now - row.t_arrival)
 
             yield from channel.transit(row.loa_m, delays, on_start=entering)
-            times["t_berth"][i] = env.now
+            rec.t_berth[i] = env.now
             yield env.timeout(term.mooring_h)
 
-        times["t_handling_start"][i] = env.now
+        rec.t_handling_start[i] = env.now
         taken = self.pools[name].take(env.now, TRANSSHIP_TAKE_FACTOR * int(row.n_transship_out))
         self._taken.append((taken, i))
-        extra["n_transship_out_actual"][i] = taken.size
+        rec.n_transship_out_actual[i] = taken.size
         work = max(row.moves + taken.size - row.n_transship_out, 0.0)
-        extra["work_moves"][i] = work
+        rec.work_moves[i] = work
         limit = term.cranes_per_ship(row.loa_m, int(row.max_cranes))
-        extra["crane_limit"][i] = limit
+        rec.crane_limit[i] = limit
         yield from self._work(self.cranes[name], Job(env, limit), work,
                               term.moves_per_crane_hour, i, port)
-        times["t_handling_end"][i] = env.now
+        rec.t_handling_end[i] = env.now
         self._discharge_transship(i, row, name)
 
         yield env.timeout(term.unmooring_h)
-        yield from channel.transit(
-            row.loa_m, delays, on_start=lambda: (times["t_unberth"].__setitem__(i, env.now), quay.release(position)),
-            outbound=True)
-        times["t_depart"][i] = env.now
-        for k, v in delays.items():
-            extra[k][i] = v
+
+        def leaving() -> None:
+            rec.t_unberth[i] = env.now
+            quay.release(berth)
+
+        yield from channel.transit(row.loa_m, delays, on_start=leaving, outbound=True)
+        rec.t_depart[i] = env.now
+        rec.set_delays(i, delays)
         self._in_port -= 1
         if self._in_port == 0:
             self.all_departed.succeed()
@@ -475,7 +590,7 @@ class Waterside:
         remaining = work
         while remaining > 0:
             rate = 0.0 if self.stopped[port] else job.cranes * rate_per_crane
-            self.extra["cranes_max"][i] = max(self.extra["cranes_max"][i], job.cranes)
+            self.records.cranes_max[i] = max(self.records.cranes_max[i], job.cranes)
             job.wake = env.event()
             if rate <= 0:
                 yield job.wake
@@ -485,7 +600,7 @@ class Waterside:
             t0, cranes = env.now, job.cranes
             finish = env.timeout(remaining / rate)
             fired = yield finish | job.wake
-            self.extra["crane_hours"][i] += cranes * (env.now - t0)
+            self.records.crane_hours[i] += cranes * (env.now - t0)
             if finish in fired:
                 break
             remaining -= rate * (env.now - t0)

@@ -29,6 +29,8 @@ SHIPS_VIEW = {"lon": (-77.222, -77.128), "lat": (-12.068, -11.998)}
 """Where the home port's ships can be: the anchorage, the channel and the quays (the first view)."""
 VIEWS = {"ships": SHIPS_VIEW, "bay": MAIN_VIEW, "harbour": HARBOUR_VIEW}
 CHANCAY_VIEW = {"lon": (-77.330, -77.235), "lat": (-11.615, -11.550)}
+INSETS = {"chancay": (CHANCAY_VIEW, "Chancay (~70 km north of Lima)")}
+"""Ports drawn in the map's inset (a second port of the scenario): view and caption."""
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
 
 
@@ -144,12 +146,13 @@ def map_figure(run: Results | None, t: float, view: str = "ships") -> go.Figure:
     (zoomed on the terminals). Drawn at every tick of the time slider, so it is assembled from
     plain dicts (the geography built once) without plotly's validation."""
     ports = run.scenario.port_names if run is not None else [HOME_PORT]
-    show_chancay = "chancay" in ports
+    main = ports[0]
+    inset = next((p for p in ports[1:] if p in INSETS), None)
     closures = active_closures(run.closures, t) if run is not None else pd.DataFrame(columns=["port"])
     closed = set(closures["port"].astype(str)) if len(closures) else set()
-    data: list[dict] = list(_static_traces(HOME_PORT, "", HOME_PORT in closed))
-    if show_chancay:
-        data += _static_traces("chancay", "2", "chancay" in closed)
+    data: list[dict] = list(_static_traces(main, "", main in closed))
+    if inset:
+        data += _static_traces(inset, "2", inset in closed)
     if run is not None:
         geo = bay(geometry_key(run))
         pos = vessel_positions(run.vessels, t, geo)
@@ -157,11 +160,11 @@ def map_figure(run: Results | None, t: float, view: str = "ships") -> go.Figure:
     else:
         pos = pd.DataFrame(columns=["vessel_id", "state", "lon", "lat", "terminal", "port"])
         nav = pd.DataFrame(columns=["port", "lon", "lat", "start_h", "end_h"])
-    home = pos["port"] != "chancay"
-    data += _vessel_traces(pos[home], "", False, geo if run is not None else None)
+    in_inset = pos["port"] == inset
+    data += _vessel_traces(pos[~in_inset], "", False, geo if run is not None else None)
     name, colour, symbol = NAVAL_STYLE
-    for suffix, sel in (("", nav["port"] != "chancay"), ("2", nav["port"] == "chancay")):
-        if suffix == "2" and not show_chancay:
+    for suffix, sel in (("", nav["port"] != inset), ("2", nav["port"] == inset)):
+        if suffix == "2" and not inset:
             continue
         n = nav[sel]
         data.append(dict(type="scatter", x=n["lon"].astype(float).tolist(), y=n["lat"].astype(float).tolist(),
@@ -169,14 +172,14 @@ def map_figure(run: Results | None, t: float, view: str = "ships") -> go.Figure:
                          text=[f"naval movement {a:.1f}–{b:.1f} h" for a, b in zip(n["start_h"], n["end_h"])],
                          marker=dict(color=colour, symbol=symbol, size=15, line=dict(color="#f1c40f", width=2)),
                          uid=f"naval{suffix}", **_axes(suffix)))
-    if show_chancay:
-        data += _vessel_traces(pos[~home], "2", False, geo if run is not None else None)
+    if inset:
+        data += _vessel_traces(pos[in_inset], "2", False, geo if run is not None else None)
     cos = math.cos(math.radians(12.05))
     layout = dict(
         margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor=SEA, paper_bgcolor="white", height=620,
         hovermode="closest", uirevision=view, showlegend=False,
         xaxis=dict(range=list(VIEWS.get(view, MAIN_VIEW)["lon"]), showgrid=False, zeroline=False, ticksuffix="°", title=None,
-                   constrain="domain", domain=[0, 0.72] if show_chancay else [0, 1]),
+                   constrain="domain", domain=[0, 0.72] if inset else [0, 1]),
         yaxis=dict(range=list(VIEWS.get(view, MAIN_VIEW)["lat"]), showgrid=False, zeroline=False, ticksuffix="°", title=None,
                    scaleanchor="x", scaleratio=1 / cos, constrain="domain"),
     )
@@ -184,18 +187,19 @@ def map_figure(run: Results | None, t: float, view: str = "ships") -> go.Figure:
     if closed:
         title += "  —  <span style='color:#c0392b'><b>PORT CLOSED: " + ", ".join(sorted(closed)) + "</b></span>"
     layout["title"] = dict(text=title, x=0.01, font=dict(size=15))
-    annotations = _labels(HOME_PORT, "") + (_labels("chancay", "2") if show_chancay else [])
-    if show_chancay:
-        cos2 = math.cos(math.radians(11.58))
+    annotations = _labels(main, "") + (_labels(inset, "2") if inset else [])
+    if inset:
+        inset_view, caption = INSETS[inset]
+        cos2 = math.cos(math.radians(-sum(inset_view["lat"]) / 2))
         layout.update(
-            xaxis2=dict(range=list(CHANCAY_VIEW["lon"]), domain=[0.75, 1.0], anchor="y2", showgrid=False,
+            xaxis2=dict(range=list(inset_view["lon"]), domain=[0.75, 1.0], anchor="y2", showgrid=False,
                         zeroline=False, showticklabels=False, mirror=True, showline=True, linecolor="#333",
                         constrain="domain"),
-            yaxis2=dict(range=list(CHANCAY_VIEW["lat"]), domain=[0.42, 1.0], anchor="x2", showgrid=False,
+            yaxis2=dict(range=list(inset_view["lat"]), domain=[0.42, 1.0], anchor="x2", showgrid=False,
                         zeroline=False, showticklabels=False, mirror=True, showline=True, linecolor="#333",
                         scaleanchor="x2", scaleratio=1 / cos2, constrain="domain"),
         )
-        annotations.append(dict(text="Chancay (~70 km north of Lima)", xref="x2 domain", yref="y2 domain", x=0.02,
+        annotations.append(dict(text=caption, xref="x2 domain", yref="y2 domain", x=0.02,
                                 y=0.98, showarrow=False, xanchor="left", yanchor="top", font=dict(size=11),
                                 bgcolor="rgba(255,255,255,0.8)"))
     layout["annotations"] = annotations
