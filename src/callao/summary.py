@@ -156,6 +156,7 @@ def summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame) -> Sum
     fin = np.isfinite(rel)
     rel_bin = np.clip((rel[fin] / RELEASE_BIN_H).astype(np.int64), 0, RELEASE_BINS - 1)
     for name in CHANNELS:
+        mean_parts(f"customs_release_h:{name}", rel[fin][ch[imp][fin] == name])
         ser[f"release_hist:{name}"] = np.bincount(rel_bin[ch[imp][fin] == name], minlength=RELEASE_BINS)
     n_weeks = max(int(np.ceil(H / HOURS_PER_WEEK)), 1)
     start = col["t_inspection_start"]
