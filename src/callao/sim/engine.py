@@ -97,10 +97,14 @@ def resolve(scenario: Scenario | str | Path, years: float | None = None) -> Scen
 
 def segment_bounds(sc: Scenario, segment_years: float = SEGMENT_YEARS) -> list[tuple[float, float]]:
     """The segments of the run as (start, end) in hours: consecutive, ``segment_years`` long, the
-    last one shorter if the horizon is not a whole number of segments."""
+    last one shorter if the horizon is not a whole number of segments. A vessels-only run
+    (``simulation.containers = false``: small in memory, and queueing validation needs one
+    unbroken queue) is always one segment."""
     if not segment_years > 0:
         raise ValueError(f"segment_years {segment_years}: expected a positive number of years")
     H, step = sc.horizon_h, segment_years * 8760.0
+    if not sc.simulation.containers:
+        return [(0.0, H)]
     n = max(int(np.ceil(H / step - 1e-9)), 1)
     edges = [min(k * step, H) for k in range(n)] + [H]
     return list(zip(edges[:-1], edges[1:]))
