@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from callao.scenario import FLOWS, Scenario
-from callao.tables import hourly_mean, values
+from callao.tables import hourly_mean
 
 if TYPE_CHECKING:  # for the annotations only: results imports this module
     from callao.results import Results
@@ -167,12 +167,6 @@ def display_names(scenario: Scenario) -> dict[str, str]:
 PLANNING_OCCUPANCY = 0.80
 """Berth occupancy a planner accepts for a multi-berth container quay (the >80% at Callao's Muelle
 Sur is reported as congested); quay capacity KPIs scale the run's throughput to it."""
-
-
-def _within(t: pd.Series, H: float) -> np.ndarray:
-    """Times in the horizon [0, H] (a spin-up lies before 0)."""
-    t = t.to_numpy()
-    return (t >= 0) & (t <= H)
 
 
 def _mean(x) -> float:

@@ -148,11 +148,14 @@ def segments(sc: Scenario, seed: int | np.random.SeedSequence = 0, segment_years
             one = _simulate_one(sc, streams, step)
             yield Segment(0, 1, one.vessels, one.containers, one.closures, one.naval)
             return
-        part = _simulate_one(_segment_scenario(sc, start, end), streams, step, keep_until_h=H - start)
+        part = _simulate_one(_segment_scenario(sc, start, end), streams, step, keep_until_h=H - start,
+                             offset_h=start)
         seg = _place(part, k, n, start, end, n_vessels, n_containers)
+        del part  # not held while the caller writes the segment
         n_vessels += len(seg.vessels)
         n_containers += 0 if seg.containers is None else len(seg.containers)
         yield seg
+        del seg
 
 
 def _segment_scenario(sc: Scenario, start_h: float, end_h: float) -> Scenario:
@@ -177,10 +180,10 @@ def _segment_scenario(sc: Scenario, start_h: float, end_h: float) -> Scenario:
 
 def _place(part: Results, k: int, n: int, start: float, end: float, n_vessels: int,
            n_containers: int) -> Segment:
-    """Segment ``k``'s own rows of ``part`` (times of the segment's run), moved to the run's hours
-    and numbered on after ``n_vessels`` calls and ``n_containers`` containers."""
-    v, c = _shifted(part.vessels, -start), _shifted(part.containers, -start)
-    cl, nv = _shifted(part.closures, -start), _shifted(part.naval, -start)
+    """Segment ``k``'s own rows of ``part`` (times already in the run's hours), numbered on after
+    ``n_vessels`` calls and ``n_containers`` containers."""
+    v, c, cl, nv = part.vessels, part.containers, part.closures, part.naval
+    part.containers = None
     t = v["t_arrival"].to_numpy()
     keep = np.ones(len(v), bool)
     if k > 0:
@@ -228,9 +231,10 @@ def _seed_int(seed: int | np.random.SeedSequence) -> int:
 
 def _simulate_one(sc: Scenario, streams: Streams, progress: Progress | None = None,
                   arrivals: pd.DataFrame | None = None, handling: str = "observed",
-                  keep_until_h: float | None = None) -> Results:
+                  keep_until_h: float | None = None, offset_h: float = 0.0) -> Results:
     """One segment simulated as one piece: spin-up, waterside, containers, landside. Containers
-    entering the yard after ``keep_until_h`` (default: the horizon) are dropped."""
+    entering the yard after ``keep_until_h`` (default: the horizon) are dropped; times are returned
+    in hours from the segment's start plus ``offset_h`` (its start in the whole run)."""
     report = progress or (lambda f, s: None)
     requested, sc = sc, _with_spin_up(sc)
     horizon = sc.horizon_h
@@ -250,10 +254,10 @@ def _simulate_one(sc: Scenario, streams: Streams, progress: Progress | None = No
         entered = containers["t_yard_in"].to_numpy() <= keep_until
         containers = containers.loc[entered].reset_index(drop=True)
         containers["container_id"] = np.arange(len(containers), dtype=np.int64)
-    if sc is not requested:  # the spin-up happened before hour 0
-        shift = requested.simulation.spin_up_days * 24.0
-        vessels, containers, closure_windows, naval = (
-            _shifted(df, shift) for df in (vessels, containers, closure_windows, naval))
+    shift = (requested.simulation.spin_up_days * 24.0 if sc is not requested else 0.0) - offset_h
+    if shift:  # the spin-up happened before hour 0; a later segment starts at offset_h
+        vessels, closure_windows, naval = (_shifted(df, shift) for df in (vessels, closure_windows, naval))
+        containers = _shifted(containers, shift)
     report(1.0, "done")
     return Results(scenario=requested, seed=0, vessels=vessels, containers=containers,
                    closures=closure_windows, naval=naval)
