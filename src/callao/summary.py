@@ -121,16 +121,14 @@ def summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame) -> Sum
     add["containers"] = float((discharged | loaded).sum())
     add["discharged"], add["loaded"] = float(discharged.sum()), float(loaded.sum())
     add["teu_discharged"], add["teu_loaded"] = float(teu[discharged].sum()), float(teu[loaded].sum())
-    port_of = {t.name: t.port for t in sc.terminals}
     for t in sc.terminals:
         sel = term == t.name
         add[f"teu_discharged:{t.name}"] = float(teu[discharged & sel].sum())
         add[f"teu_loaded:{t.name}"] = float(teu[loaded & sel].sum())
-    port = np.array([port_of.get(x, "") for x in term], dtype=object) if len(term) else term
-    for p in sc.port_names:
-        sel = port == p
-        add[f"teu_discharged_port:{p}"] = float(teu[discharged & sel].sum())
-        add[f"teu_loaded_port:{p}"] = float(teu[loaded & sel].sum())
+    for p in sc.port_names:  # TEU counts are whole numbers: these sums are exact in any order
+        mine = [t.name for t in sc.terminals if t.port == p]
+        add[f"teu_discharged_port:{p}"] = float(sum(add[f"teu_discharged:{n}"] for n in mine))
+        add[f"teu_loaded_port:{p}"] = float(sum(add[f"teu_loaded:{n}"] for n in mine))
     v = vessels
     diverted = (v["terminal"] != v["planned_terminal"]).to_numpy()
     vin, vout = c["vessel_in"].to_numpy(), c["vessel_out"].to_numpy()
