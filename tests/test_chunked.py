@@ -173,3 +173,16 @@ def test_cli_chunked_run(tmp_path):
     assert k["vessel_calls_total"] == len(Results.read(out).vessels.query("0 <= t_arrival < 175.2"))
     bad = CliRunner().invoke(app, ["run", "--segment-years", "0", "--out", str(out)])
     assert bad.exit_code == 2 and "--segment-years 0" in bad.output
+
+
+def test_export_samples_a_chunked_dataset_one_segment_at_a_time(in_memory, chunked):
+    from callao.export import ExportError, container_sample, dataset_sample
+
+    out, _ = chunked
+    lazy = Results.read(out, load_containers=False)
+    a = dataset_sample(lazy.containers_path, 300, seed=2)
+    b = container_sample(in_memory.containers, 300, seed=2)
+    np.testing.assert_array_equal(a["container_id"], b["container_id"])
+    np.testing.assert_array_equal(a["t_gate"], b["t_gate"])
+    with pytest.raises(ExportError, match="too many to export whole"):
+        dataset_sample(lazy.containers_path, 0)

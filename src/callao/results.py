@@ -42,9 +42,9 @@ SCHEMA: dict[str, dict[str, str]] = {
 
 
 TABLES = ("vessels", "closures", "naval", "containers")
-LOAD_CONTAINERS_MAX = 6_000_000
+LOAD_CONTAINERS_MAX = 4_000_000
 """``Results.read`` loads a partitioned (chunked) run's containers only up to this many rows (about
-three Callao years, ~2.5 GB in memory); beyond, ``containers`` stays ``None``, the KPIs and report
+two Callao years, ~1.5 GB in memory); beyond, ``containers`` stays ``None``, the KPIs and report
 come from the saved summaries, and the rows are read from ``containers/`` with pyarrow or Dask."""
 
 
