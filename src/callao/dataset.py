@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from callao.results import TABLES, Results, part_path, remove_partitioned, summary_path
 from callao.scenario import Scenario
-from callao.sim.engine import (SEGMENT_YEARS, Progress, _concat, segment_bounds, segments)
+from callao.sim.engine import (SEGMENT_YEARS, Progress, concat_segments, segment_bounds, segments)
 from callao.summary import Summary, summarise
 from callao.tables import atomic_write, write_parquet
 
@@ -77,7 +77,7 @@ def run_chunked(scenario: Scenario, seed: int, out: str | Path, segment_years: f
             atomic_write(path, lambda p, df=df: write_parquet(df, p))
         if seg.containers is not None:
             summary_path(root, seg.index).parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(summary_path(root, seg.index), summarise(scenario, seg.containers, _concat(vessels)).save)
+            atomic_write(summary_path(root, seg.index), summarise(scenario, seg.containers, concat_segments(vessels)).save)
         else:  # a vessels-only run: an empty marker says the segment is done
             summary_path(root, seg.index).parent.mkdir(parents=True, exist_ok=True)
             atomic_write(summary_path(root, seg.index), Summary().save)

@@ -80,10 +80,10 @@ def simulate(scenario: Scenario | str | Path = "callao", seed: int | np.random.S
                        closures=p.closures, naval=p.naval)
     containers = None
     if sc.simulation.containers:
-        containers = _concat([p.containers for p in parts])
-    return Results(scenario=sc, seed=_seed_int(seed), vessels=_concat([p.vessels for p in parts]),
-                   containers=containers, closures=_concat([p.closures for p in parts]),
-                   naval=_concat([p.naval for p in parts]),
+        containers = concat_segments([p.containers for p in parts])
+    return Results(scenario=sc, seed=_seed_int(seed), vessels=concat_segments([p.vessels for p in parts]),
+                   containers=containers, closures=concat_segments([p.closures for p in parts]),
+                   naval=concat_segments([p.naval for p in parts]),
                    meta={"segments": segment_meta(sc, segment_years, parts)})
 
 
@@ -216,7 +216,7 @@ def _place(part: Results, k: int, n: int, start: float, end: float, n_vessels: i
     return Segment(k, n, v, c, own(cl), own(nv))
 
 
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def concat_segments(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Segments' tables as one, categorical columns kept categorical (categories united)."""
     out = pd.concat(frames, ignore_index=True)
     for col, dtype in frames[0].dtypes.items():
