@@ -67,6 +67,12 @@ def run(
         help="replay these observed calls (calls.parquet) instead of generated arrivals")] = None,
     handling: Annotated[str, typer.Option(
         help="with --arrivals: moves from the trace ('observed') or the scenario ('drawn')")] = "observed",
+    chunked: Annotated[Optional[bool], typer.Option(
+        "--chunked/--in-memory", show_default=False,
+        help="write the run segment by segment to partitioned Parquet, memory flat in the horizon "
+             "(default: chunked above ~4 M expected containers, about two Callao years)")] = None,
+    segment_years: Annotated[float, typer.Option(
+        help="length of the segments a multi-year run is simulated in, years")] = 1.0,
 ) -> None:
     """Simulate a scenario and write kpis.json, Parquet tables and report.html to OUT."""
     from callao.sim import simulate
@@ -86,19 +92,39 @@ def run(
         _fail(str(e))
     if years is not None and not 0 < years <= 1000:
         _fail(f"--years {years}: expected a number of years in (0, 1000]")
+    if not 0 < segment_years <= 1000:
+        _fail(f"--segment-years {segment_years}: expected a number of years in (0, 1000]")
     span = sc.simulation.years if years is None else years
+    if chunked is None or chunked:
+        from callao.dataset import CHUNKED_ABOVE_CONTAINERS, expected_containers
+        from callao.sim.engine import resolve
+
+        try:
+            expected = expected_containers(resolve(sc, years))
+        except (ScenarioError, ValueError) as e:
+            _fail(str(e))
+        if chunked and calls is not None:
+            _fail("--chunked with --arrivals: a replay runs in memory; leave out --chunked")
+        chunked = calls is None and (chunked or expected > CHUNKED_ABOVE_CONTAINERS)
     started = time.perf_counter()
     with Progress(TextColumn("[bold]{task.description:<16}"), BarColumn(bar_width=None),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=err, transient=False,
                   expand=True) as bar:
         task = bar.add_task("simulating", total=1.0)
+        step = (lambda f, stage: bar.update(task, completed=f, description=stage))
         try:
-            results = simulate(sc, seed=seed, years=years, arrivals=calls, handling=handling,
-                               progress=lambda f, stage: bar.update(task, completed=f, description=stage))
+            if chunked:
+                from callao.dataset import run_chunked
+
+                results = run_chunked(resolve(sc, years), seed, out, segment_years, progress=step)
+            else:
+                results = simulate(sc, seed=seed, years=years, arrivals=calls, handling=handling,
+                                   progress=step, segment_years=segment_years)
         except ValueError as e:
             _fail(str(e))
-        bar.update(task, description="writing results")
-        results.write(out)
+        if not chunked:
+            bar.update(task, description="writing results")
+            results.write(out)
         if report:
             from callao.report import write_report
 
@@ -109,8 +135,9 @@ def run(
     k = results.kpis
     n = k.get("containers_total", 0)
     console.print()
+    mode = " (chunked: one Parquet part per segment)" if chunked else ""
     console.print(Text.assemble((sc.name, "bold"), f" seed {seed}, {span:g} year(s): {k.get('vessel_calls_total', len(results.vessels)):,.0f} calls, "
-                                f"{n:,} containers in {elapsed:.1f} s"))
+                                f"{n:,} containers in {elapsed:.1f} s{mode}"))
     table = Table(title="Headline KPIs", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("KPI", overflow="fold")
     table.add_column("value", justify="right", no_wrap=True)

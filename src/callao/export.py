@@ -80,8 +80,33 @@ def read_run_tables(folder: Path, sample: int = DEFAULT_SAMPLE, seed: int = 0) -
     tables = {"calls": results.vessels}
     if results.containers is not None:
         tables["containers"] = container_sample(results.containers, sample, seed)
+    elif results.containers_path is not None:  # a chunked run too large to load: one segment at a time
+        tables["containers"] = dataset_sample(results.containers_path, sample, seed)
     tables["kpis"] = pd.DataFrame({"kpi": list(results.kpis), "value": list(results.kpis.values())})
     return tables
+
+
+def dataset_sample(folder: Path, size: int = DEFAULT_SAMPLE, seed: int = 0) -> pd.DataFrame:
+    """:func:`container_sample` of a chunked run's partitioned container dataset
+    (``segment=K/part.parquet``): the same rows as from the loaded table, read one segment at a time."""
+    import pyarrow.parquet as pq
+
+    parts = sorted(folder.glob("segment=*/part.parquet"))
+    rows = [pq.ParquetFile(p).metadata.num_rows for p in parts]
+    n = sum(rows)
+    if size < 0:
+        raise ExportError(f"--sample {size}: expected 0 (all containers) or a positive number")
+    if size == 0 or size >= n:
+        raise ExportError(f"{folder}: {n:,} containers in a chunked run, too many to export whole; expected "
+                          f"--sample below {n:,} (or read the Parquet dataset there with pyarrow or Dask)")
+    idx = np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+    frames, start = [], 0
+    for path, m in zip(parts, rows):
+        take = idx[(idx >= start) & (idx < start + m)] - start
+        if take.size:
+            frames.append(pq.read_table(path).take(take).to_pandas())
+        start += m
+    return pd.concat(frames, ignore_index=True)
 
 
 def read_experiment_tables(folder: Path) -> dict[str, pd.DataFrame]:

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 
 from callao.scenario import FLOWS, Scenario
-from callao.tables import hourly_mean, values
+from callao.tables import hourly_mean
 
 if TYPE_CHECKING:  # for the annotations only: results imports this module
     from callao.results import Results
+    from callao.summary import Summary
 
 HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("teu_total", "Throughput", "{:,.0f} TEU"),
@@ -168,12 +169,6 @@ PLANNING_OCCUPANCY = 0.80
 Sur is reported as congested); quay capacity KPIs scale the run's throughput to it."""
 
 
-def _within(t: pd.Series, H: float) -> np.ndarray:
-    """Times in the horizon [0, H] (a spin-up lies before 0)."""
-    t = t.to_numpy()
-    return (t >= 0) & (t <= H)
-
-
 def _mean(x) -> float:
     x = np.asarray(x, float)
     x = x[np.isfinite(x)]
@@ -234,7 +229,7 @@ def compute_kpis(r: Results) -> dict[str, float]:
         k["diverted_calls"] = int(diverted.sum())
         k["diverted_call_share"] = float(diverted.sum() / max(int((arrived & (v["alternatives"] != "")).sum()), 1))
     k["transship_unmatched_moves"] = int((v["n_transship_out"] - v["n_transship_out_actual"]).clip(lower=0).sum())
-    if r.containers is not None:
+    if r.summary is not None:
         k.update(_container_kpis(r))
     return k
 
@@ -277,18 +272,16 @@ def _backlog(r: Results) -> dict[str, float]:
 
 
 def _container_kpis(r: Results) -> dict[str, float]:
-    sc, c, H = r.scenario, r.containers, r.horizon_h
+    """Container KPIs, from the run's additive :class:`~callao.summary.Summary` only (the same
+    numbers whether the rows are in memory or were written segment by segment)."""
+    sc, s, H = r.scenario, r.summary, r.horizon_h
+    add = s.sums
     k: dict[str, float] = {}
-    teu = c["teu"].to_numpy(float)
-    discharged = _within(c["t_discharge"], H)
-    loaded = _within(c["t_load"], H)
-    term = values(c["terminal"])
-    k["containers_total"] = int((discharged | loaded).sum())
-    k["moves_total"] = int(discharged.sum() + loaded.sum())
-    k["teu_total"] = float(teu[discharged].sum() + teu[loaded].sum())
+    k["containers_total"] = int(add["containers"])
+    k["moves_total"] = int(add["discharged"] + add["loaded"])
+    k["teu_total"] = float(add["teu_discharged"] + add["teu_loaded"])
     for t in sc.terminals:
-        sel = term == t.name
-        k[f"teu_{t.name}"] = float(teu[discharged & sel].sum() + teu[loaded & sel].sum())
+        k[f"teu_{t.name}"] = float(add[f"teu_discharged:{t.name}"] + add[f"teu_loaded:{t.name}"])
     for t in sc.terminals:
         occ = r.berth_occupancy[t.name].mean()
         k[f"quay_capacity_teu_{t.name}"] = float(k[f"teu_{t.name}"] * PLANNING_OCCUPANCY / occ) if occ > 0 else 0.0
@@ -296,101 +289,75 @@ def _container_kpis(r: Results) -> dict[str, float]:
     for t in sc.terminals:
         if t.rated_capacity_teu_per_year:
             k[f"capacity_utilisation_{t.name}"] = k[f"teu_{t.name}"] / (H / 8760.0) / t.rated_capacity_teu_per_year
-    v = r.vessels
-    if (v["alternatives"] != "").any():
-        diverted = (v["terminal"] != v["planned_terminal"]).to_numpy()
-        on_diverted = np.where(c["vessel_in"].to_numpy() >= 0, diverted[c["vessel_in"].to_numpy()] & discharged, False)
-        on_diverted_out = np.where(c["vessel_out"].to_numpy() >= 0, diverted[c["vessel_out"].to_numpy()] & loaded, False)
-        k["diverted_teu"] = float(teu[on_diverted].sum() + teu[on_diverted_out].sum())
+    if (r.vessels["alternatives"] != "").any():
+        k["diverted_teu"] = float(add["teu_diverted_in"] + add["teu_diverted_out"])
     if len(sc.port_names) > 1:
-        port_of = {t.name: t.port for t in sc.terminals}
-        port = np.array([port_of[x] for x in term], dtype=object) if len(term) else term
         for p in sc.port_names:
-            sel = port == p
-            k[f"teu_port_{p}"] = float(teu[discharged & sel].sum() + teu[loaded & sel].sum())
-    flow = values(c["flow"])
-    left = _within(c["t_yard_out"], H)
-    dwell_d = (c["t_yard_out"] - c["t_yard_in"]).to_numpy() / 24.0
+            k[f"teu_port_{p}"] = float(add[f"teu_discharged_port:{p}"] + add[f"teu_loaded_port:{p}"])
     for f in FLOWS:
-        k[f"yard_dwell_{f}_mean_d"] = _mean(dwell_d[left & (flow == f)])
+        k[f"yard_dwell_{f}_mean_d"] = s.mean(f"dwell_d:{f}")
     yard = r.yard_teu
     for t in sc.terminals:
         k[f"yard_occupancy_mean_teu_{t.name}"] = float(yard[t.name].mean())
         k[f"yard_occupancy_peak_teu_{t.name}"] = float(yard[t.name].max())
         k[f"yard_utilisation_{t.name}"] = float(yard[t.name].mean() / t.yard_capacity_teu)
-    imp = (flow == "import") & _within(c["t_customs_release"], H)
-    arrival = r.vessels["t_berth"].to_numpy()[c["vessel_in"].to_numpy()[imp]]
-    k["customs_release_mean_h"] = _mean(c["t_customs_release"].to_numpy()[imp] - arrival)
-    ch = values(c["customs_channel"])
-    done = _within(c["t_customs_release"], H)
-    for name, label in (("orange", "scans"), ("red", "exams")):
-        sel = (ch == name) & done
-        k[f"customs_{label}"] = int(sel.sum())
-        k[f"customs_{label[:-1]}_wait_mean_h"] = _mean(
-            (c["t_inspection_start"] - c["t_customs_request"]).to_numpy()[sel])
+    k["customs_release_mean_h"] = s.mean("customs_release_h")
+    for label in ("scans", "exams"):
+        k[f"customs_{label}"] = int(add[f"customs_{label}"])
+        k[f"customs_{label[:-1]}_wait_mean_h"] = s.mean(f"customs_{label[:-1]}_wait_h")
     cus = sc.customs
     pools = sc.inspection_pools()
     scanners = sum(p[1] for p in pools)
     exams_per_day = sum(p[2] for p in pools)
-    k["scanner_utilisation"] = float(((ch == "orange") & done).sum() / (scanners * cus.scans_per_hour * H))
-    k["exam_team_utilisation"] = float(((ch == "red") & done).sum() / (exams_per_day / 24.0 * H))
-    insp = np.isin(ch, ["orange", "red"]) & done
-    k["customs_added_dwell_mean_h"] = _mean((c["t_customs_release"] - c["t_customs_request"]).to_numpy()[insp])
-    if "contraband_kg" in c.columns:
-        k.update(_targeting_kpis(c, flow, ch, _within(c["t_customs_request"], H)))
-    k["exports_customs_late"] = int((c["customs_late"].to_numpy() & loaded).sum())
-    k["exports_late_gate"] = int((c["late_gate"].to_numpy() & loaded).sum())
+    k["scanner_utilisation"] = float(add["customs_scans"] / (scanners * cus.scans_per_hour * H))
+    k["exam_team_utilisation"] = float(add["customs_exams"] / (exams_per_day / 24.0 * H))
+    k["customs_added_dwell_mean_h"] = s.mean("customs_added_dwell_h")
+    if "contraband_containers" in add:
+        k.update(_targeting_kpis(s))
+    k["exports_customs_late"] = int(add["exports_customs_late"])
+    k["exports_late_gate"] = int(add["exports_late_gate"])
     trucks = r.gate_trucks
     k["gate_trucks_per_day_mean"] = float(trucks.sum() / (H / 24.0))
     k["gate_trucks_peak_hour"] = int(trucks.max()) if len(trucks) else 0
-    gated = (c["t_gate"].to_numpy() >= 0) & (c["t_gate"].to_numpy() < H)
-    k["gate_wait_mean_h"] = _mean(c["gate_wait_h"].to_numpy()[gated])
-    k["gate_wait_p95_h"] = _pct(c["gate_wait_h"].to_numpy()[gated], 95)
-    if "dual_cycle" in c.columns:
-        k.update(_truck_visit_kpis(sc, c, gated, H))
-    out_truck = np.isin(flow, ["import", "empty_in"]) & left
-    k["corridor_time_mean_h"] = _mean((c["t_lima"] - c["t_yard_out"]).to_numpy()[out_truck])
+    k["gate_wait_mean_h"] = s.mean("gate_wait_h")
+    waits = s.sample("gate_wait_h")
+    k["gate_wait_p95_h"] = float(np.percentile(waits, 95)) if waits.size else float("nan")
+    if "gate_visits" in add:
+        k.update(_truck_visit_kpis(sc, s, H))
+    k["corridor_time_mean_h"] = s.mean("corridor_h")
     return k
 
 
-
-def _truck_visit_kpis(sc, c: pd.DataFrame, gated: np.ndarray, H: float) -> dict[str, float]:
+def _truck_visit_kpis(sc, s: Summary, H: float) -> dict[str, float]:
     """Truck visits (a dual cycle brings one box and takes one: one visit), their waits, and the
     queue at the gates against the staging area (antepuerto): trucks beyond it wait on the road."""
-    visit = gated & ~c["dual_cycle"].to_numpy()
-    arrive = c["t_gate"].to_numpy()[visit]
-    start = arrive + c["gate_wait_h"].to_numpy()[visit]
-    queue = hourly_mean(arrive, start, np.ones(arrive.size), int(np.ceil(H)))
+    visits = s.sums["gate_visits"]
+    queue = s.series["gate_queue"]
     road = np.maximum(queue - sc.gate.staging_trucks, 0.0)
     return {
-        "gate_truck_visits_per_day_mean": float(visit.sum() / (H / 24.0)),
-        "gate_dual_cycle_share": float(c["dual_cycle"].to_numpy()[gated].sum() / max(int(visit.sum()), 1)),
-        "gate_wait_max_h": float((start - arrive).max()) if arrive.size else 0.0,
+        "gate_truck_visits_per_day_mean": float(visits / (H / 24.0)),
+        "gate_dual_cycle_share": float(s.sums["gate_dual"] / max(int(visits), 1)),
+        "gate_wait_max_h": s.maxima["gate_visit_wait_max_h"],
         "gate_queue_peak_trucks": float(queue.max()) if queue.size else 0.0,
         "gate_road_queue_hours": float((road > 0.5).sum()),
     }
 
 
-def _targeting_kpis(c: pd.DataFrame, flow: np.ndarray, ch: np.ndarray, requested: np.ndarray) -> dict[str, float]:
+def _targeting_kpis(s: Summary) -> dict[str, float]:
     """Security KPIs of export targeting (export boxes declared within the horizon)."""
-    exp = (flow == "export") & requested
-    kg = c["contraband_kg"].to_numpy()
-    loaded = exp & (kg > 0)
-    found = c["found"].to_numpy() & exp
-    inspected = exp & np.isin(ch, ["orange", "red"])
-    clean = exp & ~loaded
-    shipped = float(kg[loaded].sum())
+    add = s.sums
+    loaded, found, shipped = add["contraband_containers"], add["detection_hits"], add["shipped_kg"]
+    inspected, clean = add["export_inspected"], add["export_clean"]
     return {
-        "export_scans": int((exp & (ch == "orange")).sum()),
-        "export_exams": int((exp & (ch == "red")).sum()),
-        "contraband_containers": int(loaded.sum()),
-        "detection_hits": int(found.sum()),
-        "detection_rate": float(found.sum() / loaded.sum()) if loaded.any() else float("nan"),
-        "seized_kg": float(kg[found].sum()),
+        "export_scans": int(add["export_scans"]),
+        "export_exams": int(add["export_exams"]),
+        "contraband_containers": int(loaded),
+        "detection_hits": int(found),
+        "detection_rate": float(found / loaded) if loaded else float("nan"),
+        "seized_kg": float(add["seized_kg"]),
         "shipped_kg": shipped,
-        "seized_kg_share": float(kg[found].sum() / shipped) if shipped else float("nan"),
-        "inspection_hit_rate": float(found.sum() / inspected.sum()) if inspected.any() else float("nan"),
-        "false_positive_rate": float((inspected & clean).sum() / clean.sum()) if clean.any() else float("nan"),
-        "export_inspection_added_dwell_mean_h": _mean(
-            (c["t_customs_release"] - c["t_customs_request"]).to_numpy()[inspected]),
+        "seized_kg_share": float(add["seized_kg"] / shipped) if shipped else float("nan"),
+        "inspection_hit_rate": float(found / inspected) if inspected else float("nan"),
+        "false_positive_rate": float(add["export_clean_inspected"] / clean) if clean else float("nan"),
+        "export_inspection_added_dwell_mean_h": s.mean("export_inspection_added_dwell_h"),
     }

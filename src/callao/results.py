@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from callao.kpis import compute_kpis
 from callao.scenario import Scenario
+from callao.summary import Summary, summarise_segments
 from callao.tables import atomic_write, hourly_mean, write_parquet
 
 NUMBER, TEXT, FLAG = "number", "text", "true/false"
@@ -40,6 +41,13 @@ SCHEMA: dict[str, dict[str, str]] = {
 """The columns every reader of a run relies on, per table, and their kind (a table may have more)."""
 
 
+TABLES = ("vessels", "closures", "naval", "containers")
+LOAD_CONTAINERS_MAX = 4_000_000
+"""``Results.read`` loads a partitioned (chunked) run's containers only up to this many rows (about
+two Callao years, ~1.5 GB in memory); beyond, ``containers`` stays ``None``, the KPIs and report
+come from the saved summaries, and the rows are read from ``containers/`` with pyarrow or Dask."""
+
+
 class ResultsError(ValueError):
     """A results folder that cannot be read: the message names the file and what was expected."""
 
@@ -55,10 +63,31 @@ class Results:
     closures: pd.DataFrame
     naval: pd.DataFrame
     meta: dict = field(default_factory=dict)
+    summary_data: Summary | None = field(default=None, repr=False)
+    """The containers' :class:`Summary` when it is known without the rows (a chunked run)."""
+    containers_path: Path | None = field(default=None, repr=False)
+    """The partitioned container dataset (``containers/segment=K/part.parquet``) of a run read
+    without its container rows (too many to load, see :data:`LOAD_CONTAINERS_MAX`)."""
 
     @property
     def horizon_h(self) -> float:
         return self.scenario.horizon_h
+
+    @property
+    def segment_rows(self) -> list[int] | None:
+        """Container rows per simulated segment (``None``: one segment)."""
+        rows = self.meta.get("segments", {}).get("container_rows")
+        return list(rows) if rows else None
+
+    @cached_property
+    def summary(self) -> Summary | None:
+        """The additive aggregates of the containers that the KPIs and the report use, summed
+        segment by segment (:mod:`callao.summary`); ``None`` for a vessels-only run."""
+        if self.summary_data is not None:
+            return self.summary_data
+        if self.containers is None:
+            return None
+        return summarise_segments(self.scenario, self.containers, self.vessels, self.segment_rows)
 
     @cached_property
     def kpis(self) -> dict[str, float]:
@@ -80,33 +109,25 @@ class Results:
     @cached_property
     def yard_teu(self) -> pd.DataFrame:
         """Hourly mean yard occupancy per terminal, TEU."""
-        n = int(np.ceil(self.horizon_h))
-        c = self.containers
-        if c is None:
+        s = self.summary
+        if s is None:
             return pd.DataFrame()
-        return pd.DataFrame({
-            t.name: hourly_mean(
-                c.loc[c["terminal"] == t.name, "t_yard_in"].to_numpy(),
-                c.loc[c["terminal"] == t.name, "t_yard_out"].to_numpy(),
-                c.loc[c["terminal"] == t.name, "teu"].to_numpy(float), n)
-            for t in self.scenario.terminals
-        })
+        return pd.DataFrame({t.name: s.series[f"yard_teu:{t.name}"] for t in self.scenario.terminals})
 
     @cached_property
     def gate_trucks(self) -> pd.Series:
         """Trucks arriving at the gates in each hour of the run."""
-        c = self.containers
-        if c is None:
+        s = self.summary
+        if s is None:
             return pd.Series(dtype=float)
-        t = c["t_gate"].to_numpy()
-        t = t[(t >= 0) & (t < self.horizon_h)]
-        return pd.Series(np.bincount(t.astype(np.int64), minlength=int(np.ceil(self.horizon_h))))
+        return pd.Series(sum(s.series[f"gate_trucks:{t.name}"] for t in self.scenario.terminals))
 
     def write(self, out_dir: str | Path) -> Path:
         """Write kpis.json, vessels.parquet, containers.parquet, closures.parquet, naval.parquet
         and scenario.json to ``out_dir``, each atomically (temporary file, then rename)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
+        remove_partitioned(out)
         tables = {"vessels": self.vessels, "closures": self.closures, "naval": self.naval}
         if self.containers is not None:
             tables["containers"] = self.containers
@@ -118,9 +139,16 @@ class Results:
         return out
 
     @classmethod
-    def read(cls, folder: str | Path) -> Results:
-        """The run written to ``folder`` by :meth:`write`: the same typed :class:`Results` that
-        ``simulate`` returned (scenario validated, tables checked against :data:`SCHEMA`).
+    def read(cls, folder: str | Path, load_containers: bool | None = None) -> Results:
+        """The run written to ``folder`` by :meth:`write` or by a chunked run
+        (:func:`callao.dataset.run_chunked`): the same typed :class:`Results` that ``simulate``
+        returned (scenario validated, tables checked against :data:`SCHEMA`). Each table is one
+        Parquet file (``vessels.parquet``) or a dataset partitioned by segment
+        (``vessels/segment=K/part.parquet``), read through the same path.
+
+        ``load_containers``: ``None`` (default) loads the container rows unless a partitioned run
+        has more than :data:`LOAD_CONTAINERS_MAX`; then ``containers`` is ``None``,
+        ``containers_path`` names the dataset, and KPIs and report come from the saved summaries.
 
         Raises :class:`ResultsError` naming the file and what was expected when a file is missing,
         corrupt, incomplete, or does not lie inside ``folder`` (a symlink resolving outside)."""
@@ -142,13 +170,67 @@ class Results:
         seed = meta.pop("seed")
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ResultsError(f"{root / 'scenario.json'}: seed {seed!r}; expected a whole number")
-        tables = {name: _read_table(root, name) for name in ("vessels", "closures", "naval")}
-        containers = None
-        if scenario.simulation.containers or (root / "containers.parquet").exists():
-            containers = _read_table(root, "containers")
-            _check_containers(root, containers, scenario, len(tables["vessels"]))
+        segments = meta.get("segments", {})
+        parts = None
+        if segments.get("layout") == "partitioned":
+            if not segments.get("complete"):
+                raise ResultsError(f"{root / 'scenario.json'}: the chunked run stopped after "
+                                   f"{len(segments.get('container_rows', []))} of {segments.get('count')} "
+                                   "segment(s); expected a finished run (run the same callao run command "
+                                   "again: it resumes)")
+            parts = int(segments["count"])
+        tables = {name: _read_table(root, name, parts) for name in ("vessels", "closures", "naval")}
+        containers, summary, dataset = None, None, None
+        has_rows = (root / "containers").is_dir() if parts else (root / "containers.parquet").exists()
+        if scenario.simulation.containers or has_rows:
+            rows = sum(segments.get("container_rows", [])) if parts else 0
+            if parts and (load_containers is False or (load_containers is None and rows > LOAD_CONTAINERS_MAX)):
+                dataset = root / "containers"
+                summary = _read_summaries(root, parts)
+            else:
+                containers = _read_table(root, "containers", parts)
+                _check_containers(root, containers, scenario, len(tables["vessels"]))
         return cls(scenario=scenario, seed=seed, vessels=tables["vessels"], containers=containers,
-                   closures=tables["closures"], naval=tables["naval"], meta=meta)
+                   closures=tables["closures"], naval=tables["naval"], meta=meta, summary_data=summary,
+                   containers_path=dataset)
+
+
+def part_path(root: Path, name: str, segment: int) -> Path:
+    """Where segment ``segment`` of table ``name`` lies in a partitioned run folder."""
+    return root / name / f"segment={segment:04d}" / "part.parquet"
+
+
+def summary_path(root: Path, segment: int) -> Path:
+    """The saved :class:`Summary` of segment ``segment``'s containers in a partitioned run folder."""
+    return root / "summary" / f"segment={segment:04d}.npz"
+
+
+def remove_partitioned(root: Path) -> None:
+    """Remove the segment files a chunked run wrote to ``root`` (only those), so that a run written
+    as single files in the same folder leaves nothing stale behind."""
+    for name in (*TABLES, "summary"):
+        folder = root / name
+        if folder.is_dir() and not folder.is_symlink():
+            for f in [*folder.glob("segment=*/part.parquet"), *folder.glob("segment=*.npz")]:
+                f.unlink()
+            for d in sorted(folder.glob("segment=*"), reverse=True):
+                if d.is_dir() and not any(d.iterdir()):
+                    d.rmdir()
+            if not any(folder.iterdir()):
+                folder.rmdir()
+
+
+def _read_summaries(root: Path, parts: int) -> Summary:
+    total = None
+    for k in range(parts):
+        path = _inside(root, str(summary_path(root, k).relative_to(root)))
+        try:
+            part = Summary.load(path)
+        except (OSError, ValueError, KeyError) as e:
+            raise ResultsError(f"{path}: cannot be read ({type(e).__name__}: {str(e)[:120]}); "
+                               "expected the segment's summary as written by callao run") from None
+        total = part if total is None else total + part
+    return total
 
 
 def _inside(root: Path, name: str) -> Path:
@@ -175,11 +257,16 @@ def _read_json(path: Path) -> Any:
                            "expected JSON as written by callao run") from None
 
 
-def _read_table(root: Path, name: str) -> pd.DataFrame:
-    """A table checked against :data:`SCHEMA`: every required column present, of the right kind."""
-    path = _inside(root, f"{name}.parquet")
+def _read_table(root: Path, name: str, parts: int | None = None) -> pd.DataFrame:
+    """A table checked against :data:`SCHEMA`: every required column present, of the right kind.
+    ``parts``: read the table's ``parts`` segments from ``name/segment=K/part.parquet`` in order
+    (a partitioned run) instead of ``name.parquet``."""
+    files = ([_inside(root, f"{name}.parquet")] if parts is None else
+             [_inside(root, str(part_path(root, name, k).relative_to(root))) for k in range(parts)])
+    path = files[0] if parts is None else root / name
     try:
-        df = pq.read_table(path).to_pandas()
+        tables = [pq.read_table(f) for f in files]
+        df = (tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")).to_pandas()
     except (OSError, pa.ArrowException, ValueError) as e:
         raise ResultsError(f"{path}: not a readable Parquet file ({str(e)[:120]}); "
                            f"expected the run's {name} table") from None

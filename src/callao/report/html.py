@@ -104,8 +104,8 @@ def _nan(x: float) -> bool:
 def _header(r: Results) -> str:
     sc = r.scenario
     years = r.horizon_h / 8760.0
-    n_cont = len(r.containers) if r.containers is not None else 0
-    what = f"{n_cont:,} containers" if r.containers is not None else "vessels only (no containers)"
+    n_cont = int(r.summary.sums["rows"]) if r.summary is not None else 0
+    what = f"{n_cont:,} containers" if r.summary is not None else "vessels only (no containers)"
     return (f"<header>\n<h1>{escape(sc.name)}</h1>\n<p>{escape(sc.description)}</p>\n"
             f"<p>Seed {r.seed} · {years:g} simulated year(s) ({r.horizon_h / 24:,.0f} days) · "
             f"{len(r.vessels):,} vessel calls · {what}</p>\n</header>")

@@ -1,5 +1,7 @@
 """The report's figures: one function per section, each aggregating with numpy/pandas first
-(histograms, daily means) so that a year's 1.7 M containers become a few hundred plotted points."""
+(histograms, daily means) so that a year's 1.7 M containers become a few hundred plotted points.
+Container figures read only the run's :class:`~callao.summary.Summary`, never the rows, so the report
+of a chunked run is built the same way and its size does not grow with the container count."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from callao.results import Results
 from callao.scenario import FLOWS
-from callao.tables import values
+from callao.summary import DWELL_BIN_D, RELEASE_BIN_H
 
 PALETTE = ("#1f6fb2", "#e07b24", "#2a9d5c", "#8e44ad", "#c0392b", "#7f8c8d", "#b8860b", "#17becf")
 CHANNEL_COLOURS = (("green", "#2a9d5c"), ("orange", "#f39c12"), ("red", "#c0392b"))
@@ -138,7 +140,7 @@ def anchorage_wait(r: Results) -> Section:
 
 def yard_occupancy(r: Results) -> Section:
     """Daily mean yard TEU per terminal against its capacity."""
-    if r.containers is None:
+    if r.summary is None:
         return _skipped("yard-occupancy", "Yard occupancy vs capacity")
     yard = r.yard_teu
     fig = go.Figure()
@@ -159,21 +161,20 @@ def yard_occupancy(r: Results) -> Section:
 
 def gate_trucks(r: Results) -> Section:
     """Mean trucks per hour of day per terminal (stacked bars) and daily totals over time."""
-    c = r.containers
-    if c is None:
+    if r.summary is None:
         return _skipped("gate-trucks", "Gate trucks")
-    t_gate = c["t_gate"].to_numpy(float)
-    ok = (t_gate >= 0) & (t_gate < r.horizon_h)
-    term = values(c["terminal"])
     days = max(r.horizon_h / 24, 1e-9)
     fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.08,
                         subplot_titles=("mean trucks by hour of day", "trucks per day"))
     n_days = max(int(r.horizon_h // 24), 1)  # whole days only: a partial last day would dip
+    total = 0.0
     for i, t in enumerate(r.scenario.terminals):
-        g = t_gate[ok & (term == t.name)]
+        hourly = np.asarray(r.summary.series[f"gate_trucks:{t.name}"], float)
+        total += hourly.sum()
         name = t.label or t.name
-        by_hour = np.bincount((g % 24).astype(np.int64), minlength=24) / days
-        by_day = np.bincount((g // 24).astype(np.int64), minlength=n_days)[:n_days]
+        hours = np.arange(hourly.size)
+        by_hour = np.bincount(hours % 24, weights=hourly, minlength=24) / days
+        by_day = np.bincount(hours // 24, weights=hourly, minlength=n_days)[:n_days]
         fig.add_trace(go.Bar(x=np.arange(24), y=by_hour, name=name, marker_color=_colour(i), legendgroup=name,
                              hovertemplate="%{x}:00: %{y:.0f} trucks/h<extra>" + name + "</extra>"), 1, 1)
         fig.add_trace(go.Scatter(x=np.arange(n_days), y=by_day, mode="lines", name=name, legendgroup=name,
@@ -185,37 +186,46 @@ def gate_trucks(r: Results) -> Section:
     fig.update_yaxes(title_text="trucks per hour", row=1, col=1)
     fig.update_xaxes(title_text="day of the run", row=1, col=2)
     fig.update_yaxes(title_text="trucks per day", rangemode="tozero", row=1, col=2)
-    total = float(ok.sum() / days)
     return Section("gate-trucks", "Gate trucks",
-                   f"Trucks through the terminal gates ({total:,.0f} a day on average): the daily profile "
+                   f"Trucks through the terminal gates ({total / days:,.0f} a day on average): the daily profile "
                    "shows the peak hours the gates and the road to Lima must absorb.", fig)
+
+
+def _clip_edge(counts: np.ndarray, width: float, quantile: float = 0.99) -> float:
+    """The upper edge of the bin of a fine histogram (bins of ``width`` from 0) holding its
+    ``quantile``: where the report clips a long tail."""
+    counts = np.asarray(counts, float)
+    total = counts.sum()
+    top = int(np.searchsorted(np.cumsum(counts), quantile * total)) + 1 if total else 1
+    return top * width
 
 
 def dwell(r: Results) -> Section:
     """Yard dwell histograms by flow, small multiples, clipped at the 99th percentile."""
-    c = r.containers
-    if c is None:
+    s = r.summary
+    if s is None:
         return _skipped("dwell", "Yard dwell by flow")
-    y_in, y_out = c["t_yard_in"].to_numpy(float), c["t_yard_out"].to_numpy(float)
-    left = np.isfinite(y_out) & (y_out <= r.horizon_h) & np.isfinite(y_in)
-    d = (y_out[left] - y_in[left]) / 24.0
-    flow = values(c["flow"])[left]
-    p99 = float(np.percentile(d, 99)) if d.size else 1.0
-    bins = np.linspace(0, max(p99, 1e-3), 41)
+    hist = {f: s.series[f"dwell_hist:{f}"] for f in FLOWS}
+    p99 = _clip_edge(sum(hist.values()), DWELL_BIN_D)
     labels = dict(FLOW_LABELS)
     fig = make_subplots(rows=1, cols=len(FLOWS), shared_yaxes=False, horizontal_spacing=0.04,
                         subplot_titles=[labels.get(f, f) for f in FLOWS])
+    step = max(int(np.ceil(p99 / DWELL_BIN_D / 40)), 1)
     for i, f in enumerate(FLOWS, start=1):
-        x = d[flow == f]
-        xc, n, width = _hist(x, bins)
-        fig.add_trace(go.Bar(x=xc, y=n, width=width, marker_color=_colour(i - 1), showlegend=False,
+        counts = np.asarray(hist[f], float)
+        m = int(np.ceil(p99 / DWELL_BIN_D / step))
+        n = np.add.reduceat(counts[:m * step], np.arange(0, m * step, step))
+        edges = np.arange(m + 1) * step * DWELL_BIN_D
+        fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=n, width=np.diff(edges), marker_color=_colour(i - 1),
+                             showlegend=False,
                              hovertemplate="%{x:.1f} d: %{y:,} boxes<extra>" + labels.get(f, f) + "</extra>"), 1, i)
-        if x.size:
-            fig.add_vline(x=float(x.mean()), line=dict(color="#333", dash="dash", width=1.5), row=1, col=i)
-            fig.layout.annotations[i - 1].text = f"{labels.get(f, f)} (mean {x.mean():.1f} d)"
+        mean = s.mean(f"dwell_d:{f}")
+        if np.isfinite(mean):
+            fig.add_vline(x=mean, line=dict(color="#333", dash="dash", width=1.5), row=1, col=i)
+            fig.layout.annotations[i - 1].text = f"{labels.get(f, f)} (mean {mean:.1f} d)"
     fig.update_layout(bargap=0)
     _layout(fig, "", "", height=340)
-    fig.update_xaxes(title_text="days in yard", range=[0, bins[-1]])
+    fig.update_xaxes(title_text="days in yard", range=[0, p99])
     fig.update_yaxes(title_text="boxes", row=1, col=1)
     return Section("dwell", "Yard dwell by flow",
                    f"Days each box spent in the yard, for boxes that left within the run (longest 1%, "
@@ -224,37 +234,30 @@ def dwell(r: Results) -> Section:
 
 def customs(r: Results) -> Section:
     """Inspections per week by channel (stacked) and import release-time distribution by channel."""
-    c = r.containers
-    if c is None:
+    s = r.summary
+    if s is None:
         return _skipped("customs", "Customs inspections and release")
-    H = r.horizon_h
-    ch = values(c["customs_channel"])
-    start = c["t_inspection_start"].to_numpy(float)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("inspections started per week", "import release after berthing"))
-    n_weeks = max(int(H // 168), 1)  # whole weeks only: a partial last week would dip
+    n_weeks = max(int(r.horizon_h // 168), 1)  # whole weeks only: a partial last week would dip
     colours = dict(CHANNEL_COLOURS)
     for name, label in (("orange", "scans (orange)"), ("red", "physical exams (red)")):
-        s = start[(ch == name) & np.isfinite(start) & (start >= 0) & (start < H)]
-        per_week = np.bincount((s // 168).astype(np.int64), minlength=n_weeks)[:n_weeks]
+        per_week = s.series[f"inspections_week:{name}"][:n_weeks]
         fig.add_trace(go.Bar(x=np.arange(1, n_weeks + 1), y=per_week, name=label, marker_color=colours[name],
                              hovertemplate="week %{x}: %{y:,}<extra>" + label + "</extra>"), 1, 1)
-    flow = values(c["flow"])
-    release = c["t_customs_release"].to_numpy(float)
-    imp = (flow == "import") & (release <= H)
-    berth = r.vessels["t_berth"].to_numpy(float)[c["vessel_in"].to_numpy()[imp]]
-    rel = release[imp] - berth
-    fin = np.isfinite(rel)
-    rel, ch_imp = rel[fin], ch[imp][fin]
-    p99 = float(np.percentile(rel, 99)) if rel.size else 1.0
-    bins = np.linspace(min(0.0, float(rel.min())) if rel.size else 0.0, max(p99, 1e-3), 41)
+    hist = {name: np.asarray(s.series[f"release_hist:{name}"], float) for name, _ in CHANNEL_COLOURS}
+    p99 = _clip_edge(sum(hist.values()), RELEASE_BIN_H)
+    step = max(int(np.ceil(p99 / RELEASE_BIN_H / 40)), 1)
+    m = int(np.ceil(p99 / RELEASE_BIN_H / step))
+    edges = np.arange(m + 1) * step * RELEASE_BIN_H
     for name, colour in CHANNEL_COLOURS:
-        x = rel[ch_imp == name]
-        if not x.size:
+        counts = hist[name]
+        if not counts.sum():
             continue
-        xc, n, width = _hist(x, bins)
-        fig.add_trace(go.Bar(x=xc, y=n, width=width, name=f"release, {name} (mean {x.mean():.0f} h)",
-                             marker_color=colour,
+        n = np.add.reduceat(counts[:m * step], np.arange(0, m * step, step))
+        mean = s.mean(f"customs_release_h:{name}")
+        fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=n, width=np.diff(edges),
+                             name=f"release, {name} (mean {mean:.0f} h)", marker_color=colour,
                              hovertemplate="%{x:.0f} h: %{y:,} boxes<extra>" + name + "</extra>"), 1, 2)
     fig.update_layout(barmode="stack", bargap=0.05, legend_traceorder="normal")
     _layout(fig, "", "")
@@ -374,20 +377,12 @@ def quay_gantt(r: Results) -> Section:
 def detection(r: Results) -> Section:
     """Monthly detection rate of cocaine-loaded export boxes and kg seized vs shipped (targeting)."""
     title = "Contraband targeting: detection over time"
-    c = r.containers
-    if c is None or "contraband_kg" not in c.columns:
+    s = r.summary
+    if s is None or "month_loaded" not in s.series:
         return Section("detection", title, "", None, "Not available: this run had no export targeting.")
-    exp = values(c["flow"]) == "export"
-    month = (c["t_customs_request"].to_numpy(float)[exp] // 730).astype(np.int64)
-    kg = c["contraband_kg"].to_numpy(float)[exp]
-    found = c["found"].to_numpy(bool)[exp]
-    ok = month >= 0
-    month, kg, found = month[ok], kg[ok], found[ok]
-    n = int(month.max()) + 1 if month.size else 0
-    loaded = np.bincount(month, weights=(kg > 0).astype(float), minlength=n)
-    hits = np.bincount(month, weights=found.astype(float), minlength=n)
-    shipped = np.bincount(month, weights=kg, minlength=n)
-    seized = np.bincount(month, weights=np.where(found, kg, 0.0), minlength=n)
+    loaded, hits = s.series["month_loaded"], s.series["month_hits"]
+    shipped, seized = s.series["month_shipped_kg"], s.series["month_seized_kg"]
+    n = loaded.size
     m = np.arange(1, n + 1)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("share of loaded boxes found", "cocaine shipped and seized"))
