@@ -80,6 +80,13 @@ def test_headline_kpis_are_shown_as_formatted(run, report):
         assert f"<code>{name}</code>" in html, name
 
 
+def test_header_counts_the_horizons_calls_not_the_spin_ups(run, report):
+    _, html, _ = report
+    header = html[html.index("<header>"):html.index("</header>")]
+    assert run.vessels["t_arrival"].min() < 0  # the spin-up's calls are in the table
+    assert f"{run.kpis['vessel_calls_total']:,} vessel calls" in header
+
+
 def test_calibration_rows_are_shown_only_when_given(run, report, tmp_path):
     _, html, cal = report
     assert cal and 'id="calibration"' in html

@@ -106,9 +106,11 @@ def _header(r: Results) -> str:
     years = r.horizon_h / 8760.0
     n_cont = int(r.summary.sums["rows"]) if r.summary is not None else 0
     what = f"{n_cont:,} containers" if r.summary is not None else "vessels only (no containers)"
+    t = r.vessels["t_arrival"]
+    calls = int(((t >= 0) & (t < r.horizon_h)).sum())  # the horizon's, not the spin-up's
     return (f"<header>\n<h1>{escape(sc.name)}</h1>\n<p>{escape(sc.description)}</p>\n"
             f"<p>Seed {r.seed} · {years:g} simulated year(s) ({r.horizon_h / 24:,.0f} days) · "
-            f"{len(r.vessels):,} vessel calls · {what}</p>\n</header>")
+            f"{calls:,} vessel calls · {what}</p>\n</header>")
 
 
 def _cards(rows: list[tuple[str, str, str]]) -> str:
