@@ -55,7 +55,6 @@ for _var in THREAD_VARS:  # before numpy is imported (here and, via the environm
 import argparse  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -66,7 +65,7 @@ from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_simulation import cpu_model  # noqa: E402  (one description of the machine)
+from bench_simulation import machine_line  # noqa: E402  (one description of the machine)
 CONFLOWGEN_VENV = HERE / ".venv-conflowgen"
 CONFLOWGEN_REQUIREMENTS = HERE / "conflowgen-requirements.txt"
 GOAL_RATIO = 1000.0
@@ -365,12 +364,7 @@ def report(args, rows: dict[str, dict], spec: dict | None, load_start: tuple, wa
     rr = rows["callao run"]["runs"][0]
     console.print(f"callao run output: {rr['files_mb']:.0f} MB of files, report.html {rr['report_mb']:.1f} MB",
                   highlight=False)
-    n_aff = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    console.print(f"machine: {os.cpu_count()} CPUs ({n_aff} usable), {cpu_model()}, {platform.system()} "
-                  f"{platform.release()}; load average at start {', '.join(f'{x:.2f}' for x in load_start)}, "
-                  f"at end {', '.join(f'{x:.2f}' for x in os.getloadavg())}\n"
-                  f"versions: Python {platform.python_version()}, callao {callao.__version__}; "
-                  f"benchmark wall time {wall_s:.0f} s", highlight=False)
+    console.print(machine_line(load_start, wall_s), highlight=False)
 
 
 def main() -> None:

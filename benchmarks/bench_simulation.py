@@ -199,6 +199,16 @@ def run_worker(name: str, args, vessels: Path | None, targeting: str = "on") -> 
 
 
 # --- the report -------------------------------------------------------------------------------
+def machine_line(load_start: tuple, wall_s: float) -> str:
+    """The machine, the load average at the start and now, the versions and the benchmark's wall
+    time: the line every benchmark ends with."""
+    n_aff = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"machine: {os.cpu_count()} CPUs ({n_aff} usable), {cpu_model()}, {platform.system()} "
+            f"{platform.release()}; load average at start {', '.join(f'{x:.2f}' for x in load_start)}, "
+            f"at end {', '.join(f'{x:.2f}' for x in os.getloadavg())}; {versions()}; "
+            f"benchmark wall time {wall_s:.0f} s")
+
+
 def versions() -> str:
     import numpy
     import pandas

@@ -28,7 +28,6 @@ for _var in THREAD_VARS:  # before numpy is imported (here and, via the environm
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -141,11 +140,7 @@ def report(args, sim: list[dict], field: dict[str, dict], long_run: list[dict], 
     console.print(f"containers in the year: {run['containers']:,.0f}; callao run {run['rate_cpu']:,.0f} containers "
                   f"per CPU second" + (f", ConFlowGen {cfg['rate_cpu']:,.0f}" if cfg else ", ConFlowGen skipped"),
                   highlight=False)
-    n_aff = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    console.print(f"machine: {os.cpu_count()} CPUs ({n_aff} usable), {bench_simulation.cpu_model()}, "
-                  f"{platform.system()} {platform.release()}; load average at start "
-                  f"{', '.join(f'{x:.2f}' for x in load_start)}, at end {', '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-                  f"{bench_simulation.versions()}; benchmark wall time {wall_s:.0f} s", highlight=False)
+    console.print(bench_simulation.machine_line(load_start, wall_s), highlight=False)
 
 
 def main() -> None:

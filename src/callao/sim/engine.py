@@ -178,18 +178,24 @@ def _segment_scenario(sc: Scenario, start_h: float, end_h: float) -> Scenario:
     return validate(data, sc.name)
 
 
+def _starts_in(t: np.ndarray, k: int, n: int, start: float, end: float) -> np.ndarray:
+    """Which times ``t`` (hours) belong to segment ``k`` of ``n`` spanning [``start``, ``end``): the
+    first segment also owns everything before it (its spin-up), the last everything after."""
+    keep = np.ones(len(t), bool)
+    if k > 0:
+        keep &= t >= start
+    if k < n - 1:
+        keep &= t < end
+    return keep
+
+
 def _place(part: Results, k: int, n: int, start: float, end: float, n_vessels: int,
            n_containers: int) -> Segment:
     """Segment ``k``'s own rows of ``part`` (times already in the run's hours), numbered on after
     ``n_vessels`` calls and ``n_containers`` containers."""
     v, c, cl, nv = part.vessels, part.containers, part.closures, part.naval
     part.containers = None
-    t = v["t_arrival"].to_numpy()
-    keep = np.ones(len(v), bool)
-    if k > 0:
-        keep &= t >= start
-    if k < n - 1:
-        keep &= t < end
+    keep = _starts_in(v["t_arrival"].to_numpy(), k, n, start, end)
     new_id = np.full(len(v), -1, np.int64)
     new_id[keep] = n_vessels + np.arange(int(keep.sum()))
     v = v.loc[keep].reset_index(drop=True)
@@ -205,13 +211,7 @@ def _place(part: Results, k: int, n: int, start: float, end: float, n_vessels: i
         c["container_id"] = np.arange(n_containers, n_containers + len(c), dtype=np.int64)
 
     def own(df: pd.DataFrame) -> pd.DataFrame:
-        s = df["start_h"].to_numpy()
-        m = np.ones(len(df), bool)
-        if k > 0:
-            m &= s >= start
-        if k < n - 1:
-            m &= s < end
-        return df.loc[m].reset_index(drop=True)
+        return df.loc[_starts_in(df["start_h"].to_numpy(), k, n, start, end)].reset_index(drop=True)
 
     return Segment(k, n, v, c, own(cl), own(nv))
 
