@@ -65,21 +65,12 @@ from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_simulation import machine_line  # noqa: E402  (one description of the machine)
+from bench_simulation import machine_line, pin_one_core  # noqa: E402  (one description of the machine)
 CONFLOWGEN_VENV = HERE / ".venv-conflowgen"
 CONFLOWGEN_REQUIREMENTS = HERE / "conflowgen-requirements.txt"
 GOAL_RATIO = 1000.0
 FEEDER_MAX_TEU = 3000
 """Vessel classes up to this capacity are ConFlowGen feeders; larger ones deep-sea vessels."""
-
-
-def _pin() -> int | None:
-    """Pin this process to one core (the lowest it may use); returns it, or None if unsupported."""
-    if not hasattr(os, "sched_setaffinity"):
-        return None
-    core = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {core})
-    return core
 
 
 def _cpu_s(who: int = resource.RUSAGE_SELF) -> float:
@@ -91,7 +82,7 @@ def _cpu_s(who: int = resource.RUSAGE_SELF) -> float:
 def worker_simulate(args) -> dict:
     """``callao.simulate`` of the bundled scenario; with ``--prepare``, also write the vessel table
     for the SimPy baseline and the container shares ConFlowGen is configured with."""
-    core = _pin()
+    core = pin_one_core()
     import numpy as np
     import pandas as pd
 
@@ -119,7 +110,7 @@ def worker_simulate(args) -> dict:
 
 def worker_simpy(args) -> dict:
     """The process-per-container SimPy model on the calls of the first ``--days`` days."""
-    core = _pin()
+    core = pin_one_core()
     sys.path.insert(0, str(HERE.parent / "src"))
     sys.path.insert(0, str(HERE))
     import pandas as pd
@@ -138,7 +129,7 @@ def worker_conflowgen(args) -> dict:
     interpreter of ``benchmarks/.venv-conflowgen``)."""
     import datetime as dt
 
-    core = _pin()
+    core = pin_one_core()
     spec = json.loads(Path(args.spec).read_text())
     t0 = time.perf_counter()
     import conflowgen as cf
@@ -183,7 +174,7 @@ def worker_conflowgen(args) -> dict:
 
 def worker_run(args) -> dict:
     """``callao run`` end to end: the command as a user types it, timed from outside."""
-    core = _pin()
+    core = pin_one_core()
     exe = Path(sys.executable).with_name("callao")
     with tempfile.TemporaryDirectory(prefix="callao-bench-run-") as out:
         cmd = [str(exe), "run", "callao", "--seed", str(args.seed), "--years", str(args.years), "--out", out]

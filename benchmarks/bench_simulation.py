@@ -40,7 +40,7 @@ TARGET_S, TARGET_MB, TARGET_RATIO = 10.0, 2048.0, 10.0
 """'A few seconds' for one year is read as under 10 s."""
 
 
-def _pin() -> int | None:
+def pin_one_core() -> int | None:
     """Pin this process to one core (the lowest it may use); returns it, or None if unsupported."""
     if not hasattr(os, "sched_setaffinity"):
         return None
@@ -85,7 +85,7 @@ def _scenario(args):
 
 
 def worker_callao(args) -> dict:
-    core = _pin()
+    core = pin_one_core()
     t0 = time.perf_counter()
     import numpy as np
     import pandas as pd
@@ -143,7 +143,7 @@ def worker_callao(args) -> dict:
 
 
 def worker_baseline(args) -> dict:
-    core = _pin()
+    core = pin_one_core()
     import pandas as pd
 
     from simpy_baseline import run_baseline
@@ -163,7 +163,7 @@ def worker_profile(args) -> dict:
     import io
     import pstats
 
-    _pin()
+    pin_one_core()
     import callao
 
     sc = _scenario(args)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from bench_simulation import THREAD_VARS, _pin
+from bench_simulation import THREAD_VARS, pin_one_core
 
 for _var in THREAD_VARS:
     os.environ[_var] = "1"
@@ -49,7 +49,7 @@ def worker(args) -> dict:
     import importlib
     import time
 
-    _pin()
+    pin_one_core()
     if os.environ.get("CALLAO_BENCH_SRC"):  # before the tree bench_simulation put first on the path
         sys.path.insert(0, os.environ["CALLAO_BENCH_SRC"])
     t0 = time.process_time()
