@@ -17,6 +17,23 @@ COMPARISON_KPIS = ("teu_total", "anchorage_wait_mean_h", "berth_occupancy_dpworl
                    "customs_release_mean_h", "civil_military_encounters")
 
 
+DASH = "/_dash-update-component"
+"""The URL Dash's page posts callback requests to."""
+
+
+def callback_body(app, marker: str, values: dict) -> dict:  # noqa: ANN001
+    """The body Dash's page posts for the callback whose output key contains ``marker``, with the
+    inputs and states set from ``values`` (``"id.property"`` → value; missing ones are None)."""
+    key = next(k for k in app.callback_map if marker in k)
+    spec = app.callback_map[key]
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]} for o in key.strip(".").split("...")]
+    outputs = outputs if key.startswith("..") else outputs[0]
+    body = {"output": key, "outputs": outputs, "changedPropIds": [f"{i['id']}.{i['property']}" for i in spec["inputs"][:1]]}
+    for part in ("inputs", "state"):
+        body[part] = [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in spec[part]]
+    return body
+
+
 def write_comparison(out_dir: Path, scenarios=("callao", "naval-relocation"), seeds=(1, 2), years=0.01) -> Path:
     """A comparison.csv in the format of ``callao compare`` (scenario, kpi, mean, ci_low, ci_high,
     diff, diff_ci_low, diff_ci_high, significant), from a few short runs (normal-approximation CIs)."""

@@ -18,7 +18,7 @@ from callao.ingest.calls import calls_from_vessels
 from callao.scenario import load_scenario
 from callao.web.app import create_app
 
-DASH = "/_dash-update-component"
+from .conftest import DASH, callback_body
 
 
 @pytest.fixture(scope="module")
@@ -43,19 +43,8 @@ def tree(tmp_path, made):
     return root
 
 
-def _body(app, marker: str, values: dict) -> dict:
-    key = next(k for k in app.callback_map if marker in k)
-    spec = app.callback_map[key]
-    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]} for o in key.strip(".").split("...")]
-    outputs = outputs if key.startswith("..") else outputs[0]
-    body = {"output": key, "outputs": outputs, "changedPropIds": [f"{i['id']}.{i['property']}" for i in spec["inputs"][:1]]}
-    for part in ("inputs", "state"):
-        body[part] = [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in spec[part]]
-    return body
-
-
 def _view(client, app, fc_id) -> dict:
-    resp = client.post(DASH, json=_body(app, "fc-fan.figure", {"fc-select.value": fc_id}))
+    resp = client.post(DASH, json=callback_body(app, "fc-fan.figure", {"fc-select.value": fc_id}))
     assert resp.status_code == 200, resp.get_data()[:300]
     return resp.get_json()["response"]
 
@@ -97,7 +86,7 @@ def test_view_lists_and_renders_the_forecast(tree, made):
     f = made[0]
     app = create_app(tree)
     client = app.server.test_client()
-    listed = client.post(DASH, json=_body(app, "fc-select.options", {}))
+    listed = client.post(DASH, json=callback_body(app, "fc-select.options", {}))
     assert listed.status_code == 200
     ids = [o["value"] for o in listed.get_json()["response"]["fc-select"]["options"]]
     assert sorted(ids) == ["fc/broken", "fc/now"]

@@ -16,7 +16,7 @@ from callao.web.cli import access
 from callao.web.jobs import MIN_YEARS, parse_request
 from callao.web.runs import WebError
 
-DASH = "/_dash-update-component"
+from .conftest import DASH, callback_body
 
 
 @pytest.fixture
@@ -27,20 +27,8 @@ def tree(tmp_path, short_results):
     return root
 
 
-def _callback(app, marker: str, values: dict) -> dict:
-    """The body Dash's page posts for the callback whose output key contains ``marker``."""
-    key = next(k for k in app.callback_map if marker in k)
-    spec = app.callback_map[key]
-    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]} for o in key.strip(".").split("...")]
-    outputs = outputs if key.startswith("..") else outputs[0]
-    body = {"output": key, "outputs": outputs, "changedPropIds": [f"{i['id']}.{i['property']}" for i in spec["inputs"][:1]]}
-    for part in ("inputs", "state"):
-        body[part] = [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in spec[part]]
-    return body
-
-
 def _kpis(client, app, run_id):
-    resp = client.post(DASH, json=_callback(app, "kpi-cards.children", {"run-select.value": run_id}))
+    resp = client.post(DASH, json=callback_body(app, "kpi-cards.children", {"run-select.value": run_id}))
     assert resp.status_code == 200, resp.get_data()[:300]
     return resp.get_json()["response"]
 
@@ -71,7 +59,7 @@ def test_cross_site_form_post_cannot_start_a_run(tree):
 def test_cross_site_post_to_the_callback_endpoint_is_refused(tree):
     app = create_app(tree)
     client = app.server.test_client()
-    body = _callback(app, "job-id.data", {"start-run.n_clicks": 1, "new-scenario.value": "queue-mm3",
+    body = callback_body(app, "job-id.data", {"start-run.n_clicks": 1, "new-scenario.value": "queue-mm3",
                                           "new-seed.value": "1", "new-years.value": "0.01"})
     assert client.post(DASH, json=body, headers={"Origin": "https://evil.example"}).status_code == 403
     assert client.post(DASH, data=json.dumps(body), content_type="text/plain").status_code == 415
@@ -114,7 +102,7 @@ def test_broken_run_is_a_4xx_with_a_reason_and_an_error_on_the_page(tree, tmp_pa
     assert out["run-error"]["className"] == "banner" and name in out["run-error"]["children"]
     assert out["kpi-cards"]["children"] == [] and out["run-plots"]["children"] == []
     assert out["run-summary"]["children"] == ""
-    m = client.post(DASH, json=_callback(app, "bay-map.figure", {"run-select.value": "broken",
+    m = client.post(DASH, json=callback_body(app, "bay-map.figure", {"run-select.value": "broken",
                                                                  "time-slider.value": 10, "map-view.data": "bay"}))
     assert m.status_code == 200 and name in m.get_json()["response"]["map-status"]["children"]
 
@@ -173,7 +161,7 @@ def test_malformed_callback_bodies_are_400(tree, body, reason):
 def test_callback_body_with_wrong_inputs_or_bad_json_is_400(tree):
     app = create_app(tree)
     client = app.server.test_client()
-    body = _callback(app, "kpi-cards.children", {"run-select.value": "good"})
+    body = callback_body(app, "kpi-cards.children", {"run-select.value": "good"})
     for broken in ({**body, "inputs": [{"id": "other", "property": "value", "value": 1}]},
                    {**body, "inputs": "run-select"}, {**body, "outputs": None}, {**body, "outputs": {}},
                    {**body, "outputs": body["outputs"][:2]},
@@ -227,7 +215,7 @@ def test_concurrent_runs_are_capped(tree, monkeypatch):
 def test_form_errors_show_what_was_typed(tree, seed, years, shown):
     app = create_app(tree)
     client = app.server.test_client()
-    body = _callback(app, "job-id.data", {"start-run.n_clicks": 1, "new-scenario.value": "queue-mm3",
+    body = callback_body(app, "job-id.data", {"start-run.n_clicks": 1, "new-scenario.value": "queue-mm3",
                                           "new-seed.value": seed, "new-years.value": years})
     resp = client.post(DASH, json=body)
     assert resp.status_code == 200

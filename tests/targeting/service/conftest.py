@@ -68,6 +68,17 @@ def db_url(request, tmp_path):  # noqa: ANN001, ANN201
     drop_database(url)
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request, tmp_path_factory):  # noqa: ANN001, ANN201
+    """A running service with users, a model and two issued lists, on each backend, shared by a
+    test module (a module may extend it by defining its own ``world`` that takes this one)."""
+    url = new_database(request.param, tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]))
+    w = World(url)
+    yield w
+    w.close()
+    drop_database(url)
+
+
 def add_user(db, name: str, role: str, terminal: str | None = None) -> None:  # noqa: ANN001
     """Create a user directly (as `callao targeting users add` does), audited."""
     from callao.targeting.service import audit, auth

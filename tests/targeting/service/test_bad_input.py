@@ -9,19 +9,10 @@ import io
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from .conftest import BACKENDS, DAY, World, csv_bytes, day_frame, drop_database, new_database
+from .conftest import DAY, World, csv_bytes, day_frame
 from .test_roles import CASES
 
 SQLISH = ["'; DROP TABLE audit_log; --", "\" OR 1=1 --", "x') UNION SELECT password_hash FROM users --"]
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def world(request, tmp_path_factory):  # noqa: ANN001, ANN201
-    url = new_database(request.param, tmp_path_factory.mktemp("bad"))
-    w = World(url)
-    yield w
-    w.close()
-    drop_database(url)
 
 
 def _reason(r) -> str:  # noqa: ANN001

@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 from callao.targeting.service import dashboard
 from callao.targeting.service.app import SESSION_COOKIE
 
-from .conftest import BACKENDS, DAY, PASSWORD, World, drop_database, new_database
+from .conftest import DAY, PASSWORD
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def world(request, tmp_path_factory):  # noqa: ANN001, ANN201
-    url = new_database(request.param, tmp_path_factory.mktemp("dash"))
-    w = World(url)
+@pytest.fixture(scope="module")
+def world(world):  # noqa: ANN001, ANN201
+    """The shared service, with outcomes (every third container a hit) and an override recorded."""
+    w = world
     off = {"dpworld": w.headers("officer"), "apmt": w.headers("officer_apmt")}
     for t, h in off.items():  # outcomes: every third container a hit of 10 kg
         for k, d in enumerate(sorted(w.items(t))[:9]):
@@ -29,9 +29,7 @@ def world(request, tmp_path_factory):  # noqa: ANN001, ANN201
         "selection_id": w.lists["apmt"]["id"], "declaration_id": w.items("apmt")[-1], "action": "drop",
         "reason": "reefer plugged, cannot be opened"})
     assert r.status_code == 201, r.text
-    yield w
-    w.close()
-    drop_database(url)
+    return w
 
 
 def _text(page: str) -> str:

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from .conftest import BACKENDS, DAY, World, add_user, csv_bytes, day_frame, drop_database, new_database
+from .conftest import DAY, World, add_user, csv_bytes, day_frame
 
 ROLES = ("analyst", "officer", "supervisor", "admin")
 _n = itertools.count()
@@ -79,15 +79,6 @@ CASES = {  # (method, path template) -> (allowed roles, request factory)
     ("GET", "/api/figures"): (("supervisor",), lambda w: ("GET", "/api/figures", {})),
     ("GET", "/api/dashboard"): (("supervisor",), lambda w: ("GET", "/api/dashboard", {})),
 }
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def world(request, tmp_path_factory):  # noqa: ANN001, ANN201
-    url = new_database(request.param, tmp_path_factory.mktemp("roles"))
-    w = World(url)
-    yield w
-    w.close()
-    drop_database(url)
 
 
 def test_every_endpoint_is_in_the_matrix(world):

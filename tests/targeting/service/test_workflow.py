@@ -11,16 +11,7 @@ from sqlalchemy import select
 
 from callao.targeting.service.models import SelectionItem
 
-from .conftest import BACKENDS, DAY, World, drop_database, new_database
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def world(request, tmp_path_factory):  # noqa: ANN001, ANN201
-    url = new_database(request.param, tmp_path_factory.mktemp("wf"))
-    w = World(url)
-    yield w
-    w.close()
-    drop_database(url)
+from .conftest import DAY
 
 
 def test_list_is_frozen_and_reproducible_from_its_seed(world):
