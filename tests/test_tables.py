@@ -64,3 +64,34 @@ def test_codes_match_like_equality(kind):
         assert (codes == name).tolist() == [v == name for v in values], name
     assert codes.isin("apmt", "chancay").tolist() == [v in ("apmt", "chancay") for v in values]
     assert not (codes == "nan").any() and not codes.isin().any()
+
+
+def test_parquet_writes_run_beside_the_body_and_raise_the_first_error(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from callao import tables
+
+    frames = {tmp_path / "big.parquet": pd.DataFrame({"t": np.arange(50_000, dtype=float), "id": np.arange(50_000)}),
+              tmp_path / "small.parquet": pd.DataFrame({"port": pd.Categorical(["callao", "chancay"]), "ok": [True, False]})}
+    with tables.parquet_writes(frames):
+        body_ran = True
+    assert body_ran
+    for path, df in frames.items():
+        back = pq.read_table(path).to_pandas()
+        assert back.equals(df) and list(back.dtypes) == list(df.dtypes), path.name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.parquet", "small.parquet"]
+
+    real = tables.write_parquet
+
+    def broken(df, path):
+        if len(df) == 2:
+            raise OSError("disk full")
+        real(df, path)
+
+    monkeypatch.setattr(tables, "write_parquet", broken)
+    before = (tmp_path / "small.parquet").read_bytes()
+    with pytest.raises(OSError, match="disk full"):
+        with tables.parquet_writes(frames):
+            pass
+    assert (tmp_path / "small.parquet").read_bytes() == before, "a failed write leaves the old file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.parquet", "small.parquet"], "no temporary file left"

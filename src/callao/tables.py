@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -98,14 +101,36 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     """Deterministic Parquet: same frame, same bytes (no pandas index, fixed writer options).
 
     Column types are the frame's. Floating-point columns (times, waits: nearly all distinct) skip
-    the dictionary and are stored byte-stream-split, which zstd compresses better; the others are
-    dictionary-encoded. zstd at level 1: for a Callao year about 40 % less CPU and 15 % fewer bytes
-    than pyarrow's defaults, and faster to read back."""
+    the dictionary and are stored byte-stream-split, which zstd compresses better; categorical,
+    true/false and 8/16/32-bit integer columns are dictionary-encoded; 64-bit integers (ids, all
+    distinct) are stored plain, without the dictionary pyarrow would build and then drop. Min/max
+    statistics for every column but the categoricals (whose values are few and known). zstd at
+    level 1: for a Callao year about 40 % less CPU and 15 % fewer bytes than pyarrow's defaults,
+    and faster to read back."""
     table = pa.Table.from_pandas(df, preserve_index=False)
     floats = [f.name for f in table.schema if pa.types.is_floating(f.type)]
-    others = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
-    pq.write_table(table, path, compression="zstd", compression_level=1, write_statistics=True,
-                   use_dictionary=others, column_encoding=dict.fromkeys(floats, "BYTE_STREAM_SPLIT"))
+    few = [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_boolean(f.type)
+           or (pa.types.is_integer(f.type) and f.type.bit_width < 64)]
+    stats = [f.name for f in table.schema if not pa.types.is_dictionary(f.type)]
+    pq.write_table(table, path, compression="zstd", compression_level=1, write_statistics=stats,
+                   use_dictionary=few, column_encoding=dict.fromkeys(floats, "BYTE_STREAM_SPLIT"))
+
+
+@contextmanager
+def parquet_writes(files: dict[Path, pd.DataFrame], threads: int = 2) -> Iterator[None]:
+    """Write each frame to its path (:func:`write_parquet`, atomically) in ``threads`` background
+    threads while the body runs (pyarrow encodes and compresses without holding the GIL, so the
+    body's numpy work runs alongside); on leaving, wait for every write and raise the first error.
+    Largest frames start first."""
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="parquet")
+    order = sorted(files, key=lambda p: -len(files[p]))
+    futures = [pool.submit(atomic_write, path, partial(write_parquet, files[path])) for path in order]
+    try:
+        yield
+    finally:
+        pool.shutdown(wait=True)
+    for future in futures:
+        future.result()
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
