@@ -11,6 +11,7 @@ from the summary only, so a run kept in memory and a run written segment by segm
 from __future__ import annotations
 
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,7 +97,18 @@ def _within(t: np.ndarray, H: float) -> np.ndarray:
 
 def summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame) -> Summary:
     """The summary of one segment's containers ``c`` (times in hours of the run; ``vessels`` is the
-    run's calls table that ``vessel_in``/``vessel_out`` index, at least up to this segment)."""
+    run's calls table that ``vessel_in``/``vessel_out`` index, at least up to this segment).
+    The hourly series (sorts of millions of times, numpy without the GIL) are computed in a
+    background thread beside the rest."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="summary") as pool:
+        s = _summarise(scenario, c, vessels, pool)
+        for key, value in s.series.items():
+            if isinstance(value, Future):
+                s.series[key] = value.result()
+    return s
+
+
+def _summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, pool: ThreadPoolExecutor) -> Summary:
     sc, H = scenario, scenario.horizon_h
     n_hours = int(np.ceil(H))
     s = Summary()
@@ -143,7 +155,8 @@ def summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame) -> Sum
                                              minlength=DWELL_BINS)
     for t in sc.terminals:
         sel = term == t.name
-        ser[f"yard_teu:{t.name}"] = hourly_mean(col["t_yard_in"][sel], col["t_yard_out"][sel], teu[sel], n_hours)
+        ser[f"yard_teu:{t.name}"] = pool.submit(hourly_mean, col["t_yard_in"][sel], col["t_yard_out"][sel], teu[sel],
+                                                n_hours)
     release_done = _within(col["t_customs_release"], H)
     imp = (flow == "import") & release_done
     berth = v["t_berth"].to_numpy()[vin[imp]]
@@ -185,7 +198,7 @@ def summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame) -> Sum
         add["gate_visits"] = float(visit.sum())
         add["gate_dual"] = float(dual[gated].sum())
         top["gate_visit_wait_max_h"] = float((begin - arrive).max()) if arrive.size else 0.0
-        ser["gate_queue"] = hourly_mean(arrive, begin, np.ones(arrive.size), n_hours)
+        ser["gate_queue"] = pool.submit(hourly_mean, arrive, begin, np.ones(arrive.size), n_hours)
     out_truck = flow.isin("import", "empty_in") & left
     mean_parts("corridor_h", (col["t_lima"] - col["t_yard_out"])[out_truck])
     return s
