@@ -48,6 +48,8 @@ def test_hourly_mean_bit_identical_to_the_stable_sort_form(weights):
          "fractions": rng.uniform(0, 1, n)}[weights]
     got, want = hourly_mean(start, end, w, 480), _reference_hourly_mean(start, end, w, 480)
     assert got.tobytes() == want.tobytes()
+    whole = start.round().astype(int), np.nan_to_num(end, nan=1e6).round().astype(int)  # integer times too
+    assert hourly_mean(*whole, w, 480).tobytes() == _reference_hourly_mean(*whole, w, 480).tobytes()
     # and the meaning: the hourly mean of intervals (spot-check one hour by brute force)
     h = 100
     s, e = np.clip(np.nan_to_num(start, nan=np.inf), 0, 480), np.clip(np.nan_to_num(end, nan=np.inf), 0, 480)

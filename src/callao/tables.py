@@ -76,11 +76,16 @@ def hourly_mean(start: np.ndarray, end: np.ndarray, weight: np.ndarray, n_hours:
     """Average of Σ weight·[start <= t < end] over each hour [h, h+1), h = 0..n_hours-1.
 
     Exact for intervals with fractional ends; NaN ends count as open (still present)."""
-    start = np.clip(np.nan_to_num(start, nan=np.inf), 0, n_hours)
-    end = np.clip(np.nan_to_num(end, nan=np.inf), 0, n_hours)
-    edges = np.arange(n_hours + 1, dtype=float)
+    def clipped(t: np.ndarray) -> np.ndarray:  # onto [0, n_hours]; NaN (still open) to n_hours
+        t = np.clip(t, 0, n_hours)
+        if t.dtype.kind == "f":
+            t[np.isnan(t)] = n_hours
+        return t
 
+    start, end = clipped(start), clipped(end)
+    edges = np.arange(n_hours + 1, dtype=float)
     constant = bool(weight.size) and bool((weight == weight[0]).all())
+    ones = constant and weight[0] == 1  # w·t is t itself
 
     def integral(t: np.ndarray, w: np.ndarray) -> np.ndarray:  # Σ w·max(0, e - t) at each edge e
         if constant:  # equal weights: the order of equal times cannot matter
@@ -90,7 +95,7 @@ def hourly_mean(start: np.ndarray, end: np.ndarray, weight: np.ndarray, n_hours:
             t, w = t[order], w[order]
         k = np.searchsorted(t, edges, side="right")
         cw = np.concatenate([[0.0], np.cumsum(w)])
-        cwt = np.concatenate([[0.0], np.cumsum(w * t)])
+        cwt = np.concatenate([[0.0], np.cumsum(t if ones else w * t)])
         return edges * cw[k] - cwt[k]
 
     g = integral(start, weight) - integral(end, weight)
