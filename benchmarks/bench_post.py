@@ -80,10 +80,10 @@ def main() -> None:
     post_wall = med["Results.write (tables + KPIs)"][1] + med["write_report"][1]
     print(f"callao {args.years:g} year(s), seed {args.seed}: {n:,} containers; simulate {sim_cpu:.2f} s CPU, "
           f"{sim_wall:.2f} s wall (once)")
-    print(f"{'stage (median of ' + str(args.repeat) + ')':52s} {'CPU s':>7s} {'wall s':>7s}")
+    print(f"{'stage (median of ' + str(args.repeat) + ')':58s} {'CPU s':>7s} {'wall s':>7s}")
     for k, (c, w) in med.items():
-        print(f"{k:52s} {c:7.2f} {w:7.2f}")
-    print(f"{'after the simulation (write + report)':52s} {post_cpu:7.2f} {post_wall:7.2f}")
+        print(f"{k:58s} {c:7.2f} {w:7.2f}")
+    print(f"{'after the simulation (write + report)':58s} {post_cpu:7.2f} {post_wall:7.2f}")
     base_tables = med["baseline: tables one by one (pyarrow defaults), then KPIs"][1]
     print(f"ratios: simulate + post {sim_wall + post_wall:.2f} s wall, post share "
           f"{post_wall / (sim_wall + post_wall):.0%}; Results.write vs the tables one by one, then the KPIs "
