@@ -1,7 +1,9 @@
 """The report's figures: one function per section, each aggregating with numpy/pandas first
 (histograms, daily means) so that a year's 1.7 M containers become a few hundred plotted points.
 Container figures read only the run's :class:`~callao.summary.Summary`, never the rows, so the report
-of a chunked run is built the same way and its size does not grow with the container count."""
+of a chunked run is built the same way and its size does not grow with the container count.
+Figures are plain plotly data (:mod:`callao.report.figure`), read as they are by the report and the
+dashboard; ``plotly.graph_objects.Figure(section.figure)`` gives the object form."""
 
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ FLOW_LABELS = (("import", "Import"), ("export", "Export"), ("empty_in", "Empty i
 @dataclass(frozen=True)
 class Section:
     """One report section: a slug (the plot div's id is ``plot-<slug>``), a title, a one-line caption
-    saying what to read from the figure, and the figure, or ``None`` with a ``note`` saying why."""
+    saying what to read from the figure, and the figure (plain plotly data), or ``None`` with a
+    ``note`` saying why."""
 
     slug: str
     title: str
