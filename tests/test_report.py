@@ -102,10 +102,10 @@ def test_figures_are_aggregated_not_raw(run):
     """Plots carry binned / daily data, never one point per container."""
     for s in sections(run):
         assert s.figure is not None, s.slug
-        for trace in s.figure.data:
+        for trace in s.figure["data"]:
             for axis in ("x", "y"):
-                data = getattr(trace, axis, None)
-                assert data is None or len(data) <= 2000, (s.slug, trace.name)
+                data = trace.get(axis)
+                assert data is None or len(data) <= 2000, (s.slug, trace.get("name"))
 
 
 def test_vessels_only_run(tmp_path):
@@ -157,6 +157,6 @@ def test_closure_bands_carry_no_empty_annotation():
         closures = pd.DataFrame({"port": [r.scenario.port_names[-1]], "start_h": [50.0], "end_h": [80.0],
                                  "reason": ["swell"]})
         fig = berth_occupancy(dataclasses.replace(r, closures=closures)).figure
-        assert len(fig.layout.shapes) == 1
-        texts = [a.text for a in fig.layout.annotations]
+        assert len(fig["layout"]["shapes"]) == 1
+        texts = [a["text"] for a in fig["layout"].get("annotations", [])]
         assert texts == ([] if name == "callao" else ["chancay closed"]), texts

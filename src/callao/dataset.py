@@ -32,7 +32,7 @@ from callao.results import TABLES, Results, part_path, remove_partitioned, summa
 from callao.scenario import Scenario
 from callao.sim.engine import (SEGMENT_YEARS, Progress, concat_segments, segment_bounds, segments)
 from callao.summary import Summary, summarise
-from callao.tables import atomic_write, write_parquet
+from callao.tables import atomic_write, parquet_writes
 
 CHUNKED_ABOVE_CONTAINERS = 4_000_000
 """``callao run`` writes a run chunked when it expects more containers than this (about two
@@ -71,19 +71,17 @@ def run_chunked(scenario: Scenario, seed: int, out: str | Path, segment_years: f
         tables = {"vessels": seg.vessels, "closures": seg.closures, "naval": seg.naval}
         if seg.containers is not None:
             tables["containers"] = seg.containers
-        for name, df in tables.items():
-            path = part_path(root, name, seg.index)
+        paths = {name: part_path(root, name, seg.index) for name in tables}
+        for path in paths.values():
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, lambda p, df=df: write_parquet(df, p))
-        if seg.containers is not None:
-            summary_path(root, seg.index).parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(summary_path(root, seg.index), summarise(scenario, seg.containers, concat_segments(vessels)).save)
-        else:  # a vessels-only run: an empty marker says the segment is done
-            summary_path(root, seg.index).parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(summary_path(root, seg.index), Summary().save)
+        with parquet_writes({paths[name]: df for name, df in tables.items()}):  # summarised meanwhile
+            summary = (Summary() if seg.containers is None  # a vessels-only run: an empty marker
+                       else summarise(scenario, seg.containers, concat_segments(vessels)))
+        summary_path(root, seg.index).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(summary_path(root, seg.index), summary.save)  # last: the segment is done
         rows[seg.index] = (len(seg.vessels), 0 if seg.containers is None else len(seg.containers))
         save_meta(complete=False)
-        del seg, tables
+        del seg, tables, summary
         _release_memory()
     save_meta(complete=True)
     results = Results.read(root, load_containers=False)  # the summaries summed, in segment order

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from callao.kpis import compute_kpis
 from callao.scenario import Scenario
 from callao.summary import Summary, summarise_segments
-from callao.tables import atomic_write, hourly_mean, write_parquet
+from callao.tables import atomic_write, hourly_mean, parquet_writes, write_parquet  # noqa: F401 (re-exported)
 
 NUMBER, TEXT, FLAG = "number", "text", "true/false"
 SCHEMA: dict[str, dict[str, str]] = {
@@ -124,16 +124,18 @@ class Results:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write kpis.json, vessels.parquet, containers.parquet, closures.parquet, naval.parquet
-        and scenario.json to ``out_dir``, each atomically (temporary file, then rename)."""
+        and scenario.json to ``out_dir``, each atomically (temporary file, then rename). The tables
+        are written in background threads while the KPIs are computed; kpis.json and
+        scenario.json come after them."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         remove_partitioned(out)
         tables = {"vessels": self.vessels, "closures": self.closures, "naval": self.naval}
         if self.containers is not None:
             tables["containers"] = self.containers
-        for name, df in tables.items():
-            atomic_write(out / f"{name}.parquet", lambda p, df=df: write_parquet(df, p))
-        atomic_write(out / "kpis.json", lambda p: p.write_text(json.dumps(self.kpis, indent=1) + "\n"))
+        with parquet_writes({out / f"{name}.parquet": df for name, df in tables.items()}):
+            kpis = self.kpis  # computed while the tables are written
+        atomic_write(out / "kpis.json", lambda p: p.write_text(json.dumps(kpis, indent=1) + "\n"))
         meta = {"seed": self.seed, "scenario": self.scenario.model_dump(mode="json", by_alias=True), **self.meta}
         atomic_write(out / "scenario.json", lambda p: p.write_text(json.dumps(meta, indent=1) + "\n"))
         return out

@@ -11,6 +11,7 @@ from the summary only, so a run kept in memory and a run written segment by segm
 from __future__ import annotations
 
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from callao.scenario import FLOWS, Scenario
-from callao.tables import hourly_mean, values
+from callao.tables import Codes, hourly_mean
 
 DWELL_BIN_D = 0.1
 """Width of the fine yard-dwell histogram bins, days (the report re-bins them)."""
@@ -96,7 +97,18 @@ def _within(t: np.ndarray, H: float) -> np.ndarray:
 
 def summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame) -> Summary:
     """The summary of one segment's containers ``c`` (times in hours of the run; ``vessels`` is the
-    run's calls table that ``vessel_in``/``vessel_out`` index, at least up to this segment)."""
+    run's calls table that ``vessel_in``/``vessel_out`` index, at least up to this segment).
+    The hourly series (sorts of millions of times, numpy without the GIL) are computed in a
+    background thread beside the rest."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="summary") as pool:
+        s = _summarise(scenario, c, vessels, pool)
+        for key, value in s.series.items():
+            if isinstance(value, Future):
+                s.series[key] = value.result()
+    return s
+
+
+def _summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, pool: ThreadPoolExecutor) -> Summary:
     sc, H = scenario, scenario.horizon_h
     n_hours = int(np.ceil(H))
     s = Summary()
@@ -114,9 +126,7 @@ def summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame) -> Sum
     teu = c["teu"].to_numpy(float)
     discharged = _within(col["t_discharge"], H)
     loaded = _within(col["t_load"], H)
-    term = values(c["terminal"])
-    flow = values(c["flow"])
-    ch = values(c["customs_channel"])
+    term, flow, ch = Codes(c["terminal"]), Codes(c["flow"]), Codes(c["customs_channel"])  # == a name: a mask
     add["rows"] = float(len(c))
     add["containers"] = float((discharged | loaded).sum())
     add["discharged"], add["loaded"] = float(discharged.sum()), float(loaded.sum())
@@ -145,7 +155,8 @@ def summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame) -> Sum
                                              minlength=DWELL_BINS)
     for t in sc.terminals:
         sel = term == t.name
-        ser[f"yard_teu:{t.name}"] = hourly_mean(col["t_yard_in"][sel], col["t_yard_out"][sel], teu[sel], n_hours)
+        ser[f"yard_teu:{t.name}"] = pool.submit(hourly_mean, col["t_yard_in"][sel], col["t_yard_out"][sel], teu[sel],
+                                                n_hours)
     release_done = _within(col["t_customs_release"], H)
     imp = (flow == "import") & release_done
     berth = v["t_berth"].to_numpy()[vin[imp]]
@@ -153,9 +164,11 @@ def summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame) -> Sum
     mean_parts("customs_release_h", rel)
     fin = np.isfinite(rel)
     rel_bin = np.clip((rel[fin] / RELEASE_BIN_H).astype(np.int64), 0, RELEASE_BINS - 1)
+    ch_rel = ch.codes[imp][fin]
     for name in CHANNELS:
-        mean_parts(f"customs_release_h:{name}", rel[fin][ch[imp][fin] == name])
-        ser[f"release_hist:{name}"] = np.bincount(rel_bin[ch[imp][fin] == name], minlength=RELEASE_BINS)
+        mine = ch_rel == ch.code(name)
+        mean_parts(f"customs_release_h:{name}", rel[fin][mine])
+        ser[f"release_hist:{name}"] = np.bincount(rel_bin[mine], minlength=RELEASE_BINS)
     n_weeks = max(int(np.ceil(H / HOURS_PER_WEEK)), 1)
     start = col["t_inspection_start"]
     for name, label in (("orange", "scan"), ("red", "exam")):
@@ -164,7 +177,7 @@ def summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame) -> Sum
         mean_parts(f"customs_{label}_wait_h", (start - col["t_customs_request"])[sel])
         st = start[(ch == name) & np.isfinite(start) & (start >= 0) & (start < H)]
         ser[f"inspections_week:{name}"] = np.bincount((st // HOURS_PER_WEEK).astype(np.int64), minlength=n_weeks)[:n_weeks]
-    insp = np.isin(ch, ["orange", "red"]) & release_done
+    insp = ch.isin("orange", "red") & release_done
     mean_parts("customs_added_dwell_h", (col["t_customs_release"] - col["t_customs_request"])[insp])
     if "contraband_kg" in c.columns:
         _targeting(s, c, flow, ch, _within(col["t_customs_request"], H), H)
@@ -185,13 +198,13 @@ def summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame) -> Sum
         add["gate_visits"] = float(visit.sum())
         add["gate_dual"] = float(dual[gated].sum())
         top["gate_visit_wait_max_h"] = float((begin - arrive).max()) if arrive.size else 0.0
-        ser["gate_queue"] = hourly_mean(arrive, begin, np.ones(arrive.size), n_hours)
-    out_truck = np.isin(flow, ["import", "empty_in"]) & left
+        ser["gate_queue"] = pool.submit(hourly_mean, arrive, begin, np.ones(arrive.size), n_hours)
+    out_truck = flow.isin("import", "empty_in") & left
     mean_parts("corridor_h", (col["t_lima"] - col["t_yard_out"])[out_truck])
     return s
 
 
-def _targeting(s: Summary, c: pd.DataFrame, flow: np.ndarray, ch: np.ndarray, requested: np.ndarray,
+def _targeting(s: Summary, c: pd.DataFrame, flow: Codes, ch: Codes, requested: np.ndarray,
                H: float) -> None:
     """Export-targeting sums (export boxes declared within the horizon) and monthly series."""
     add = s.sums
@@ -199,7 +212,7 @@ def _targeting(s: Summary, c: pd.DataFrame, flow: np.ndarray, ch: np.ndarray, re
     kg = c["contraband_kg"].to_numpy()
     loaded = exp & (kg > 0)
     found = c["found"].to_numpy() & exp
-    inspected = exp & np.isin(ch, ["orange", "red"])
+    inspected = exp & ch.isin("orange", "red")
     clean = exp & ~loaded
     add["export_scans"] = float((exp & (ch == "orange")).sum())
     add["export_exams"] = float((exp & (ch == "red")).sum())
@@ -210,7 +223,7 @@ def _targeting(s: Summary, c: pd.DataFrame, flow: np.ndarray, ch: np.ndarray, re
     add["export_inspected"] = float(inspected.sum())
     add["export_clean"] = float(clean.sum())
     add["export_clean_inspected"] = float((inspected & clean).sum())
-    x = (c["t_customs_release"] - c["t_customs_request"]).to_numpy()[inspected]
+    x = c["t_customs_release"].to_numpy()[inspected] - c["t_customs_request"].to_numpy()[inspected]
     x = x[np.isfinite(x)]
     add["sum:export_inspection_added_dwell_h"], add["n:export_inspection_added_dwell_h"] = float(x.sum()), float(x.size)
     # monthly series for the report: exports by the month of their declaration

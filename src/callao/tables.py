@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,20 +24,78 @@ def values(column: pd.Series) -> np.ndarray:
     return column.to_numpy()
 
 
+class Codes:
+    """A text column as integer codes, for fast equality tests on millions of rows (a categorical
+    column's own codes; any other column is factorised once). Missing values match no name."""
+
+    def __init__(self, column: pd.Series):
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            self.codes, self.names = column.cat.codes.to_numpy(), pd.Index(column.cat.categories)
+        else:
+            codes, names = pd.factorize(column)
+            self.codes, self.names = codes, pd.Index(names)
+
+    def code(self, name: str) -> int:
+        """The code of ``name``; -2 (matching no row) when the column never holds it."""
+        found = int(self.names.get_indexer([name])[0])
+        return found if found >= 0 else -2
+
+    def isin(self, *names: str) -> np.ndarray:
+        """Rows whose value is one of ``names`` (a boolean array)."""
+        lookup = np.zeros(len(self.names) + 1, bool)  # the last entry: code -1 (missing)
+        found = self.names.get_indexer(list(names))
+        lookup[found[found >= 0]] = True
+        return lookup[self.codes]
+
+    def __eq__(self, name: object) -> np.ndarray:  # type: ignore[override]
+        return self.codes == self.code(str(name))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def stable_argsort(x: np.ndarray) -> np.ndarray:
+    """``np.argsort(x, kind="stable")`` for a float array without NaN, about twice as fast: an
+    unstable sort, then the indices of equal values put back in their original order."""
+    order = np.argsort(x)
+    xs = x[order]
+    tie = xs[1:] == xs[:-1]
+    if tie.any():
+        n = x.size
+        group = np.empty(n, np.int64)
+        group[0] = 0
+        np.cumsum(~tie, out=group[1:])
+        in_run = np.zeros(n, bool)
+        in_run[1:] |= tie
+        in_run[:-1] |= tie
+        p = np.flatnonzero(in_run)  # positions of runs of equal values: keep their indices ascending
+        order[p] = np.sort(group[p] * n + order[p]) % n
+    return order
+
+
 def hourly_mean(start: np.ndarray, end: np.ndarray, weight: np.ndarray, n_hours: int) -> np.ndarray:
     """Average of Σ weight·[start <= t < end] over each hour [h, h+1), h = 0..n_hours-1.
 
     Exact for intervals with fractional ends; NaN ends count as open (still present)."""
-    start = np.clip(np.nan_to_num(start, nan=np.inf), 0, n_hours)
-    end = np.clip(np.nan_to_num(end, nan=np.inf), 0, n_hours)
+    def clipped(t: np.ndarray) -> np.ndarray:  # onto [0, n_hours]; NaN (still open) to n_hours
+        t = np.clip(t, 0, n_hours)
+        if t.dtype.kind == "f":
+            t[np.isnan(t)] = n_hours
+        return t
+
+    start, end = clipped(start), clipped(end)
     edges = np.arange(n_hours + 1, dtype=float)
+    constant = bool(weight.size) and bool((weight == weight[0]).all())
+    ones = constant and weight[0] == 1  # w·t is t itself
 
     def integral(t: np.ndarray, w: np.ndarray) -> np.ndarray:  # Σ w·max(0, e - t) at each edge e
-        order = np.argsort(t, kind="stable")
-        t, w = t[order], w[order]
+        if constant:  # equal weights: the order of equal times cannot matter
+            t = np.sort(t)
+        else:
+            order = stable_argsort(t)
+            t, w = t[order], w[order]
         k = np.searchsorted(t, edges, side="right")
         cw = np.concatenate([[0.0], np.cumsum(w)])
-        cwt = np.concatenate([[0.0], np.cumsum(w * t)])
+        cwt = np.concatenate([[0.0], np.cumsum(t if ones else w * t)])
         return edges * cw[k] - cwt[k]
 
     g = integral(start, weight) - integral(end, weight)
@@ -45,14 +106,36 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     """Deterministic Parquet: same frame, same bytes (no pandas index, fixed writer options).
 
     Column types are the frame's. Floating-point columns (times, waits: nearly all distinct) skip
-    the dictionary and are stored byte-stream-split, which zstd compresses better; the others are
-    dictionary-encoded. zstd at level 1: for a Callao year about 40 % less CPU and 15 % fewer bytes
-    than pyarrow's defaults, and faster to read back."""
+    the dictionary and are stored byte-stream-split, which zstd compresses better; categorical,
+    true/false and 8/16/32-bit integer columns are dictionary-encoded; 64-bit integers (ids, all
+    distinct) are stored plain, without the dictionary pyarrow would build and then drop. Min/max
+    statistics for every column but the categoricals (whose values are few and known). zstd at
+    level 1: for a Callao year about 40 % less CPU and 15 % fewer bytes than pyarrow's defaults,
+    and faster to read back."""
     table = pa.Table.from_pandas(df, preserve_index=False)
     floats = [f.name for f in table.schema if pa.types.is_floating(f.type)]
-    others = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
-    pq.write_table(table, path, compression="zstd", compression_level=1, write_statistics=True,
-                   use_dictionary=others, column_encoding=dict.fromkeys(floats, "BYTE_STREAM_SPLIT"))
+    few = [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_boolean(f.type)
+           or (pa.types.is_integer(f.type) and f.type.bit_width < 64)]
+    stats = [f.name for f in table.schema if not pa.types.is_dictionary(f.type)]
+    pq.write_table(table, path, compression="zstd", compression_level=1, write_statistics=stats,
+                   use_dictionary=few, column_encoding=dict.fromkeys(floats, "BYTE_STREAM_SPLIT"))
+
+
+@contextmanager
+def parquet_writes(files: dict[Path, pd.DataFrame], threads: int = 2) -> Iterator[None]:
+    """Write each frame to its path (:func:`write_parquet`, atomically) in ``threads`` background
+    threads while the body runs (pyarrow encodes and compresses without holding the GIL, so the
+    body's numpy work runs alongside); on leaving, wait for every write and raise the first error.
+    Largest frames start first."""
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="parquet")
+    order = sorted(files, key=lambda p: -len(files[p]))
+    futures = [pool.submit(atomic_write, path, partial(write_parquet, files[path])) for path in order]
+    try:
+        yield
+    finally:
+        pool.shutdown(wait=True)
+    for future in futures:
+        future.result()
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:

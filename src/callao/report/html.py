@@ -10,6 +10,7 @@ from pathlib import Path
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
+from callao.report.figure import encoded
 from callao.report.plots import Section, sections
 from callao.kpis import HEADLINE, display_names, kpi_info
 from callao.results import Results
@@ -154,9 +155,9 @@ def _section(s: Section) -> str:
     head = f'<section id="{escape(s.slug)}"><h2>{escape(s.title)}</h2>'
     if s.figure is None:
         return f'{head}<p class="note">{escape(s.note)}</p></section>'
-    height = s.figure.layout.height or 400
-    div = pio.to_html(s.figure, config=PLOT_CONFIG, include_plotlyjs=False, full_html=False,
-                      div_id=f"plot-{s.slug}", default_height=f"{height}px")
+    height = s.figure["layout"].get("height") or 400
+    div = pio.to_html(encoded(s.figure), config=PLOT_CONFIG, include_plotlyjs=False, full_html=False,
+                      div_id=f"plot-{s.slug}", default_height=f"{height}px", validate=False)
     return f'{head}<p class="caption">{escape(s.caption)}</p>{div}</section>'
 
 
