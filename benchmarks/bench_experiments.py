@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from callao.experiments import DaskExecutor, LocalExecutor, run_replications, variant
-from callao.experiments.replications import warm_engine
+from callao.experiments.dask_worker import warm_engine
 
 
 def _warm(client) -> None:

@@ -35,7 +35,8 @@ from rich.console import Console
 from rich.table import Table
 
 from callao.experiments import DaskExecutor, run_replications, variant
-from callao.experiments.replications import cpu_stats, warm_engine
+from callao.experiments.dask_worker import warm_engine
+from callao.experiments.replications import cpu_stats
 
 TARGET_PER_MIN = 60.0
 WORKERS = 2

@@ -26,7 +26,7 @@ def _probe():
 
         import numpy as np
 
-        from callao.experiments.replications import warm_engine
+        from callao.experiments.dask_worker import warm_engine
 
         before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         for _ in range(100):

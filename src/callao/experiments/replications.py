@@ -138,27 +138,11 @@ _CPU = {"replications": 0, "simulate_s": 0.0}
 """This process's replications so far and the CPU seconds of their ``simulate`` calls (the
 calling thread's CPU time), for :func:`cpu_stats`."""
 
-WARM_YEARS = 0.005
-"""Simulated years of :func:`warm_engine`'s short run (about two days)."""
-
-
 def cpu_stats() -> dict[str, float]:
     """Replications run by this process and the CPU seconds spent inside ``simulate`` for them:
     a worker's CPU time minus ``simulate_s`` is the cost of a replication outside the simulation
     (KPIs, Dask's threads, ...), which ``benchmarks/bench_replications.py`` reports."""
     return dict(_CPU)
-
-
-@functools.cache
-def warm_engine() -> None:
-    """Import everything a replication uses and run a short simulation (:data:`WARM_YEARS` of the
-    bundled Callao scenario), once per process: the first replication of a fresh Dask worker then
-    costs what the others do, instead of ~3 CPU s more (LightGBM, scikit-learn and SciPy imports,
-    first calls). :class:`~callao.experiments.executors.DaskExecutor` runs it on every worker."""
-    from callao.sim import simulate
-
-    engine_fingerprint()
-    simulate("callao", seed=0, years=WARM_YEARS).kpis  # noqa: B018 (computed for its side effect)
 
 
 def run_replication(task: Task) -> dict[str, Any]:
