@@ -5,13 +5,16 @@ processes on loopback, ``callao compare --scheduler tcp://...``), as a user with
     .venv/bin/python benchmarks/bench_replications.py                      # 8 one-year replications
     .venv/bin/python benchmarks/bench_replications.py --replications 4 --repeat 1
 
-Both clusters have 2 single-threaded worker processes; each has imported callao before the clock
-starts. Each timing runs the same replications (same seeds) into a fresh folder through
+Both clusters have 2 single-threaded worker processes, set up by ``DaskExecutor`` (its worker
+plugin: profiler off, warm engine; see docs/experiments.md) before the clock starts; the one-off
+warm-up is reported separately. Each timing runs the same replications (same seeds) into a fresh folder through
 ``run_replications``, the code path of ``callao compare``; the median of ``--repeat`` timings is
 shown with the 1-minute load average before each. Target (issue 12): at least 60 one-year
 replications a minute on 2 local workers, and the same rate per worker on the command-line cluster.
-Workers started with ``dask worker`` keep Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` (the
-LocalCluster of ``callao`` drops it, see docs/experiments.md).
+Workers started with ``dask worker`` keep Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` in their
+environment, as a user's would; the executor's worker plugin undoes its effect at run time.
+Besides wall-time rates, the workers' CPU seconds per replication are split into the CPU spent in
+``simulate`` (the replication's thread) and the rest (KPIs, Dask's own threads): the overhead.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from rich.console import Console
 from rich.table import Table
 
 from callao.experiments import DaskExecutor, run_replications, variant
+from callao.experiments.dask_worker import warm_engine
+from callao.experiments.replications import cpu_stats
 
 TARGET_PER_MIN = 60.0
 WORKERS = 2
@@ -82,37 +87,54 @@ def cli_cluster(workers: int, folder: Path, timeout_s: float = 180.0):
             _stop(p)
 
 
-def _warm(client, workers: int, timeout_s: float = 180.0) -> None:
-    client.wait_for_workers(workers, timeout=timeout_s)
-    client.run(lambda: __import__("callao.sim.engine").sim.engine is not None)
-
-
-def _workers_cpu_s(client) -> float:
-    """User + system CPU seconds used so far by all the cluster's worker processes."""
-    def cpu() -> float:
+def _cpu_fn():
+    """A function giving its process's user + system CPU seconds, defined here so that it is
+    shipped to the workers by value (they cannot import this script when it is imported as a
+    module, e.g. by bench_targets.py)."""
+    def process_cpu_s() -> float:
         import resource
 
         r = resource.getrusage(resource.RUSAGE_SELF)
         return r.ru_utime + r.ru_stime
 
-    return sum(client.run(cpu).values())
+    return process_cpu_s
+
+
+def _warm(client, workers: int, timeout_s: float = 180.0) -> float:
+    """Wait for the workers and make sure each is warm (the executor's plugin normally did it;
+    a no-op then); returns the CPU seconds per worker used so far (start-up and warm-up)."""
+    client.wait_for_workers(workers, timeout=timeout_s)
+    client.run(warm_engine)
+    used = client.run(_cpu_fn())
+    return sum(used.values()) / len(used)
+
+
+def _workers_cpu_s(client) -> tuple[float, float]:
+    """User + system CPU seconds used so far by all the cluster's worker processes, and of them
+    the seconds spent inside ``simulate`` by replications."""
+    total = sum(client.run(_cpu_fn()).values())
+    simulate = sum(s["simulate_s"] for s in client.run(cpu_stats).values())
+    return total, simulate
 
 
 def measure(executor, replications: int, years: float, scenario: str, repeat: int) -> dict:
     """Median replications per minute over ``repeat`` timings, each into a fresh folder; also the
     workers' CPU seconds per replication (steadier than wall time when the machine is shared)."""
     v = [variant(scenario, years=years)]
-    rates, cpus, loads = [], [], []
+    rates, cpus, sims, loads = [], [], [], []
     for _ in range(repeat):
         loads.append(os.getloadavg()[0])
         with tempfile.TemporaryDirectory(prefix="callao-bench-reps-") as out:
-            cpu0 = _workers_cpu_s(executor.client)
+            cpu0, sim0 = _workers_cpu_s(executor.client)
             started = time.perf_counter()
             run_replications(v, replications, out, seed=0, executor=executor)
             rates.append(replications / (time.perf_counter() - started) * 60.0)
-            cpus.append((_workers_cpu_s(executor.client) - cpu0) / replications)
+            cpu1, sim1 = _workers_cpu_s(executor.client)
+            cpus.append((cpu1 - cpu0) / replications)
+            sims.append((sim1 - sim0) / replications)
     return {"rate": statistics.median(rates), "rates": rates, "cpu_s": statistics.median(cpus),
-            "load": statistics.median(loads)}
+            "simulate_s": statistics.median(sims),
+            "overhead_s": statistics.median([c - s for c, s in zip(cpus, sims)]), "load": statistics.median(loads)}
 
 
 def main() -> None:
@@ -128,13 +150,14 @@ def main() -> None:
     load_start = os.getloadavg()
     started = time.perf_counter()
     rows = {}
+    warm = {}
     with DaskExecutor(workers=WORKERS) as ex:
-        _warm(ex.client, WORKERS)
+        warm["LocalCluster"] = _warm(ex.client, WORKERS)
         rows["LocalCluster (callao compare --workers 2)"] = measure(ex, args.replications, args.years,
                                                                    args.scenario, args.repeat)
     with tempfile.TemporaryDirectory(prefix="callao-bench-cluster-") as folder, \
             cli_cluster(WORKERS, Path(folder)) as address, DaskExecutor(scheduler=address) as ex:
-        _warm(ex.client, WORKERS)
+        warm["command line"] = _warm(ex.client, WORKERS)
         rows[f"dask scheduler + {WORKERS} dask worker on loopback (--scheduler)"] = measure(
             ex, args.replications, args.years, args.scenario, args.repeat)
 
@@ -142,12 +165,14 @@ def main() -> None:
                         f"on {WORKERS} single-threaded Dask workers, median of {args.repeat}", title_justify="left")
     for col, just in (("cluster", "left"), ("replications / min", "right"), ("per worker / min", "right"),
                       ("s / replication / worker", "right"), ("all timings / min", "right"),
-                      ("worker CPU s / replication", "right"), ("per worker / min, CPU time", "right"),
+                      ("worker CPU s / replication", "right"), ("of which simulate", "right"),
+                      ("outside simulate", "right"), ("per worker / min, CPU time", "right"),
                       ("load 1 min", "right")):
         table.add_column(col, justify=just)
     for name, r in rows.items():
         table.add_row(name, f"{r['rate']:.1f}", f"{r['rate'] / WORKERS:.1f}", f"{60 * WORKERS / r['rate']:.1f}",
-                      ", ".join(f"{x:.1f}" for x in r["rates"]), f"{r['cpu_s']:.1f}", f"{60 / r['cpu_s']:.1f}",
+                      ", ".join(f"{x:.1f}" for x in r["rates"]), f"{r['cpu_s']:.2f}", f"{r['simulate_s']:.2f}",
+                      f"{r['overhead_s']:.2f}", f"{60 / r['cpu_s']:.1f}",
                       f"{r['load']:.1f}")
     console = Console(width=170)
     console.print(table)
@@ -161,6 +186,8 @@ def main() -> None:
     console.print(f"command-line cluster per worker ÷ LocalCluster per worker: {cli['rate'] / local['rate']:.2f} "
                   f"{ok(cli['rate'] >= 0.9 * local['rate'])} on wall time, {local['cpu_s'] / cli['cpu_s']:.2f} "
                   f"{ok(local['cpu_s'] >= 0.9 * cli['cpu_s'])} on CPU time (target: the same rate, read as within 10%)")
+    console.print("one-off start-up and warm-up CPU s per worker (imports, a two-day simulation; not in the rates): "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in warm.items()), highlight=False)
     console.print("On a shared machine wall-time rates follow the load; CPU-time rates (60 / worker CPU s per "
                   "replication) show what each worker would do with a core to itself, without Dask's overhead "
                   "of waiting.")

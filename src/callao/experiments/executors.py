@@ -61,7 +61,10 @@ def quiet_dask(level: int = logging.ERROR):
 class DaskExecutor:
     """Tasks on a Dask cluster: a ``LocalCluster`` of ``workers`` single-threaded processes, or the
     scheduler at ``scheduler`` (e.g. ``tcp://host:8786``). Use as a context manager: the cluster is
-    started once on entry and closed on exit."""
+    started (or connected to) once on entry, each worker is set up by
+    :class:`~callao.experiments.dask_worker.ReplicationWorkerPlugin`
+    (also workers that join later), and on exit the cluster is closed (a started one) or its
+    workers are given back as they were (a connected one)."""
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None):
         if (workers is None) == (scheduler is None):
@@ -71,12 +74,15 @@ class DaskExecutor:
         self.workers, self.scheduler = workers, scheduler
         self.cluster = self.client = None
         self._quiet = None
+        self._plugin = False
 
     def __enter__(self) -> DaskExecutor:
         import warnings
 
         import dask
         from distributed import Client, LocalCluster
+
+        from callao.experiments.dask_worker import ReplicationWorkerPlugin
 
         self._quiet = quiet_dask()
         self._quiet.__enter__()
@@ -92,6 +98,8 @@ class DaskExecutor:
                         self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                                     dashboard_address=None, silence_logs=logging.ERROR)
                     self.client = Client(self.cluster)
+                self.client.register_plugin(ReplicationWorkerPlugin(), name=ReplicationWorkerPlugin.name)
+                self._plugin = True
         except (OSError, TimeoutError) as e:
             self.__exit__(None, None, None)
             where = self.scheduler or f"a local cluster of {self.workers} workers"
@@ -100,6 +108,14 @@ class DaskExecutor:
 
     def __exit__(self, *exc) -> None:
         with quiet_dask(logging.CRITICAL):
+            if self.client is not None and self._plugin and self.cluster is None:
+                from callao.experiments.dask_worker import ReplicationWorkerPlugin
+
+                try:  # a cluster we only connected to gets its workers back as they were
+                    self.client.unregister_worker_plugin(ReplicationWorkerPlugin.name)
+                except Exception:  # noqa: S110 (the scheduler may be gone; nothing to give back then)
+                    pass
+            self._plugin = False
             if self.client is not None:
                 self.client.close()
             if self.cluster is not None:

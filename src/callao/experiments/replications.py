@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +134,17 @@ def tasks_for(variants: Sequence[Variant], replications: int, experiment_seed: i
     return out
 
 
+_CPU = {"replications": 0, "simulate_s": 0.0}
+"""This process's replications so far and the CPU seconds of their ``simulate`` calls (the
+calling thread's CPU time), for :func:`cpu_stats`."""
+
+def cpu_stats() -> dict[str, float]:
+    """Replications run by this process and the CPU seconds spent inside ``simulate`` for them:
+    a worker's CPU time minus ``simulate_s`` is the cost of a replication outside the simulation
+    (KPIs, Dask's threads, ...), which ``benchmarks/bench_replications.py`` reports."""
+    return dict(_CPU)
+
+
 def run_replication(task: Task) -> dict[str, Any]:
     """Simulate one task and return its row: metadata + every KPI as a float. Refuses to run on
     an engine whose code differs from the one that made the task (e.g. a Dask worker with another
@@ -145,7 +157,11 @@ def run_replication(task: Task) -> dict[str, Any]:
             "install the same callao code on every worker")
     sc = Scenario.model_validate_json(task.scenario_json)
     seed = np.random.SeedSequence(task.seed_entropy, spawn_key=task.seed_spawn_key)
-    kpis = simulate(sc, seed=seed, years=task.years).kpis
+    started = time.thread_time()
+    results = simulate(sc, seed=seed, years=task.years)
+    _CPU["simulate_s"] += time.thread_time() - started
+    _CPU["replications"] += 1
+    kpis = results.kpis
     row: dict[str, Any] = {"scenario": task.scenario, "scenario_hash": task.scenario_hash, "engine": task.engine,
                            "replication": task.replication, "seed_entropy": task.seed_entropy,
                            "seed_spawn_key": list(task.seed_spawn_key)}
