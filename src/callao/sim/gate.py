@@ -125,10 +125,11 @@ def run_gate(scenario: Scenario, terminal: np.ndarray, t_gate: np.ndarray, drop:
         partner = pair_dual_cycles(td, tp, pick_ready[p], gate.dual_cycle_share, gate.dual_cycle_window_h,
                                    rng_pair, drop_order=d_order, pick_order=p_order)
         paired = partner >= 0
-        is_taken = np.zeros(p.size, bool)
-        is_taken[partner[paired]] = True
+        drop_of = np.full(p.size, -1, np.int64)  # the drop-off a pick-up is paired with (-1: none)
+        drop_of[partner[paired]] = d[paired]
+        is_taken = drop_of >= 0
         taken = p[is_taken]  # ascending, as p
-        their_drop = d[paired][np.argsort(partner[paired])]  # the drop-off of each taken pick-up
+        their_drop = drop_of[is_taken]
         t_gate[taken] = t_gate[their_drop]
         dual[taken] = True
         single_pick = p[~is_taken]
