@@ -2,11 +2,12 @@
 [--baseline /path/to/other/src]``.
 
 Each run is a fresh process pinned to one core (BLAS/OpenMP threads = 1) that times ``import callao``,
-then ``callao.simulate("callao", seed)`` with the stage functions wrapped: vessels (SimPy waterside),
-the container table, customs (and the export targeting inside it, and its scanner/exam queues), the
+then ``callao.simulate("callao", seed)`` with the stage functions wrapped: the generated calls, vessels
+(SimPy waterside), the container table, the kept rows shifted to the horizon's hours, customs (and the export targeting inside it, and its scanner/exam queues), the
 gate (dual-cycle pairing, the lanes' queue), behaviour draws, truck arrivals, the corridor, and the
 landside as a whole. With ``--baseline`` the same runs alternate with another source tree (e.g. the
-main branch's ``src/``), so that both see the same load; medians are printed side by side.
+main branch's ``src/``), so that both see the same load; medians are printed side by side (n/a: a
+stage function that tree does not have).
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from pathlib import Path  # noqa: E402
 HERE = Path(__file__).resolve().parent
 
 STAGES = (  # (label, module, function): wrapped where the caller looks the function up
+    ("calls (arrivals)", "callao.sim.engine", "vessel_calls"),
     ("vessels (SimPy waterside)", "callao.sim.waterside", "Waterside.run"),
     ("container table", "callao.sim.engine", "build_containers"),
+    ("kept rows, shifted to the horizon", "callao.sim.engine", "_rows_shifted"),
     ("landside, all", "callao.sim.engine", "run_landside"),
     ("  customs, all", "callao.sim.customs", "run_customs"),
     ("    export targeting", "callao.sim.customs", "target_exports"),
@@ -66,7 +69,8 @@ def worker(args) -> dict:
         *path, attr = name.split(".")
         for part in path:
             owner = getattr(owner, part)
-        if not hasattr(owner, attr):
+        if not hasattr(owner, attr):  # a tree without this stage function: shown as n/a
+            del spent[label]
             continue
         inner = getattr(owner, attr)
 
@@ -120,12 +124,16 @@ def main() -> None:
     for _ in range(args.repeat):
         for name, src in trees.items():  # alternating, so that both see the same load
             runs[name].append(run(src, args))
-    keys = ["import callao", "import customs (LightGBM)", "callao.simulate, all", *(s for s, _, _ in STAGES)]
+    for r in (r for rs in runs.values() for r in rs):
+        r["  outside export targeting"] = r["callao.simulate, all"] - r["    export targeting"]
+    keys = ["import callao", "import customs (LightGBM)", "callao.simulate, all", "  outside export targeting",
+            *(s for s, _, _ in STAGES)]
     print(f"CPU seconds, median of {args.repeat} fresh pinned process(es); callao.simulate('callao', "
           f"{args.seed}, years={args.years:g}): {runs['this tree'][0]['containers']:,} containers")
     print(f"{'stage':38s}" + "".join(f"{name:>14s}" for name in trees))
     for key in keys:
-        print(f"{key:38s}" + "".join(f"{statistics.median(r[key] for r in runs[n]):14.2f}" for n in trees))
+        print(f"{key:38s}" + "".join(f"{statistics.median(r[key] for r in runs[n]):14.2f}" if key in runs[n][0]
+                                     else f"{'n/a':>14s}" for n in trees))
     print(f"{'load average (1 min) before runs':38s}"
           + "".join(f"{statistics.median(r['load'] for r in runs[n]):14.1f}" for n in trees))
 

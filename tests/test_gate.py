@@ -8,8 +8,8 @@ import pytest
 
 import callao
 from callao.scenario import load_scenario
-from callao.sim.gate import pair_dual_cycles
-from callao.sim.queues import SEGMENT, multi_server_fifo_wait
+from callao.sim.gate import _merged_order, pair_dual_cycles
+from callao.sim.queues import SEGMENT, multi_server_fifo_wait, stable_argsort
 from callao.validation import erlang_c
 
 SERVICE_H = 5.0 / 60.0  # five-minute gate transactions
@@ -161,3 +161,38 @@ def test_appointments_flatten_the_peak_and_shorten_waits(base):
     booked = gate_kpis(appointment_share=1.0)
     assert booked["gate_trucks_peak_hour"] < base["gate_trucks_peak_hour"]
     assert booked["gate_wait_mean_h"] < base["gate_wait_mean_h"]
+
+
+@pytest.mark.parametrize("case", ["distinct", "ties", "nan", "inf", "tiny"])
+def test_stable_argsort_is_numpys_stable_argsort(case):
+    """The fast path (unstable sort, checked for ties) must give exactly the stable order."""
+    rng = np.random.default_rng(3)
+    x = {"distinct": rng.random(5000), "ties": np.round(rng.random(5000), 2),
+         "nan": np.where(rng.random(5000) < 0.1, np.nan, rng.random(5000)),
+         "inf": np.where(rng.random(5000) < 0.1, -np.inf, rng.random(5000)), "tiny": np.array([2.0])}[case]
+    np.testing.assert_array_equal(stable_argsort(x), np.argsort(x, kind="stable"))
+    assert stable_argsort(np.empty(0)).size == 0
+
+
+@pytest.mark.parametrize("rounded", [False, True])
+def test_merged_order_is_the_stable_sort_of_the_visits(rounded):
+    """The gate merges the drop-offs' and the kept pick-ups' orders instead of sorting all visits:
+    the same order as a stable sort of the concatenation, ties between them included."""
+    rng = np.random.default_rng(11)
+    td, tp = rng.uniform(0, 100, 3000), rng.uniform(0, 100, 2000)
+    if rounded:  # many equal times, within and across the two kinds
+        td, tp = np.round(td), np.round(tp)
+    keep = rng.random(tp.size) < 0.6
+    order = _merged_order(td, stable_argsort(td), tp, stable_argsort(tp), keep)
+    np.testing.assert_array_equal(order, np.argsort(np.concatenate([td, tp[keep]]), kind="stable"))
+
+
+def test_pairing_with_given_orders_equals_pairing_without():
+    rng = np.random.default_rng(5)
+    td, tp = np.round(rng.uniform(0, 200, 4000), 1), np.round(rng.uniform(0, 200, 3000), 1)
+    ready = tp - rng.uniform(0, 5, tp.size)
+    plain = pair_dual_cycles(td, tp, ready, 0.6, 3.0, np.random.default_rng(1))
+    given = pair_dual_cycles(td, tp, ready, 0.6, 3.0, np.random.default_rng(1),
+                             drop_order=np.argsort(td, kind="stable"), pick_order=np.argsort(tp, kind="stable"))
+    np.testing.assert_array_equal(plain, given)
+    assert (plain >= 0).sum() > 1000 and np.unique(plain[plain >= 0]).size == (plain >= 0).sum()

@@ -193,3 +193,18 @@ def test_customs_capacity_is_never_exceeded(short_run):
 def test_simulate_rejects_nonsense():
     with pytest.raises(callao.ScenarioError, match="years"):
         callao.simulate("callao", years=-1)
+
+
+def test_kept_rows_shifted_equal_a_filter_then_a_shift(short_run):
+    """The engine gathers the kept containers and shifts their times in one pass: the same table
+    as filtering the rows, renumbering them and shifting every time column."""
+    from callao.sim.engine import _rows_shifted, _shifted
+
+    c = short_run.containers
+    rows = np.flatnonzero(np.random.default_rng(0).random(len(c)) < 0.9)
+    expected = c.iloc[rows].reset_index(drop=True)
+    expected["container_id"] = np.arange(rows.size, dtype=np.int64)
+    for hours in (0.0, 720.0):
+        got = _rows_shifted(c, rows, hours)
+        want = _shifted(expected, hours) if hours else expected
+        assert got.equals(want) and list(got.dtypes) == list(want.dtypes)

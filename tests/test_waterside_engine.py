@@ -125,3 +125,21 @@ def test_quay_place_at_a_given_position():
     alongside = quay.request(300.0, at_m=650.0)
     assert alongside.position_m == 650.0
     assert quay.request(400.0).position_m == 0.0 and not quay.request(300.0).triggered
+
+
+def test_transship_pool_takes_the_longest_ready_boxes_lowest_ids_at_ties():
+    """The pool picks by a partition: the same boxes as sorting by (ready time, id) and taking the
+    first n, also when many boxes share a ready time at the cut."""
+    from callao.sim.waterside import TransshipPool
+
+    rng = np.random.default_rng(2)
+    for n in (0, 1, 7, 50, 400, 5000):
+        pool = TransshipPool()
+        ids = rng.permutation(3000).astype(np.int64)
+        ready = np.round(rng.uniform(0, 100, ids.size))  # about 100 distinct times: ties at the cut
+        pool.add(ids, ready)
+        eligible = np.flatnonzero(ready <= 60.0)
+        expected = ids[eligible[np.lexsort((ids[eligible], ready[eligible]))[:n]]]
+        taken = pool.take(60.0, n)
+        assert sorted(taken.tolist()) == sorted(expected.tolist())
+        assert pool.ids.size == ids.size - taken.size and not np.isin(taken, pool.ids).any()

@@ -45,21 +45,30 @@ def _calls(spec: CallSize, kind: str, t: np.ndarray, scenario: Scenario, streams
     rng = streams("calls", kind, spec.name)
     vc = scenario.vessel_class(spec.vessel_class)
     moves = spec.moves_per_call.sample(rng, t.size) * scenario.simulation.demand_factor
-    df = pd.DataFrame({
+    return pd.DataFrame({
         "source": spec.name, "kind": kind, "terminal": spec.terminal, "vessel_class": vc.name,
         "region": spec.region, "loa_m": vc.loa_m, "draft_m": vc.draft_m, "max_cranes": vc.max_cranes,
         "t_arrival": t, "moves": moves,
         "alternatives": ",".join(getattr(spec, "alternatives", [])),
+        **_flow_counts(t.size, moves, spec.discharge_share, scenario, rng),
     })
-    return _add_flows(df, moves, spec.discharge_share, scenario, rng)
 
 
 def _add_flows(df: pd.DataFrame, moves: np.ndarray, discharge_share: float | np.ndarray,
                scenario: Scenario, rng: np.random.Generator) -> pd.DataFrame:
     """Add the planned move counts per flow (n_import, ..., n_transship_out) to ``df``."""
-    counts = np.rint(moves).astype(np.int64) if scenario.simulation.containers else np.zeros(len(df), np.int64)
+    for name, values in _flow_counts(len(df), moves, discharge_share, scenario, rng).items():
+        df[name] = values
+    return df
+
+
+def _flow_counts(n: int, moves: np.ndarray, discharge_share: float | np.ndarray, scenario: Scenario,
+                 rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The planned move counts per flow (n_import, ..., n_transship_out) of ``n`` calls of ``moves``."""
+    counts = np.rint(moves).astype(np.int64) if scenario.simulation.containers else np.zeros(n, np.int64)
     discharge = rng.binomial(counts, discharge_share)
     mix = scenario.cargo
+    out = {}
     for total, flows, shares, suffix in (
         (discharge, DISCHARGE_FLOWS, mix.discharge_mix, "_in"),
         (counts - discharge, LOAD_FLOWS, mix.load_mix, "_out"),
@@ -67,8 +76,8 @@ def _add_flows(df: pd.DataFrame, moves: np.ndarray, discharge_share: float | np.
         p = np.array([shares.get(f, 0.0) for f in flows])
         split = rng.multinomial(total, p / p.sum()) if total.size else np.zeros((0, 3), np.int64)
         for j, f in enumerate(flows):
-            df[f"n_{f}{suffix}" if f == "transship" else f"n_{f}"] = split[:, j]
-    return df
+            out[f"n_{f}{suffix}" if f == "transship" else f"n_{f}"] = split[:, j]
+    return out
 
 
 # --- Replay: observed calls instead of generated ones ------------------------------------------

@@ -90,4 +90,4 @@ def build_containers(scenario: Scenario, vessels: pd.DataFrame,
         "size_ft": size, "teu": (size // 20).astype(np.int8), "reefer": reefer,
         "commodity": _categorical(commodity, commodities),
         "destination": _categorical(destination, ports),
-    })
+    }, copy=False)  # the arrays are this table's alone: no copy into consolidated blocks

@@ -251,13 +251,12 @@ def _simulate_one(sc: Scenario, streams: Streams, progress: Progress | None = No
         containers = build_containers(sc, vessels, waterside.transshipments(), streams("cargo"))
         report(share_water + 0.15, "yard, customs, gate")
         containers = run_landside(sc, containers, vessels, streams)
-        entered = containers["t_yard_in"].to_numpy() <= keep_until
-        containers = containers.loc[entered].reset_index(drop=True)
-        containers["container_id"] = np.arange(len(containers), dtype=np.int64)
     shift = (requested.simulation.spin_up_days * 24.0 if sc is not requested else 0.0) - offset_h
+    if containers is not None:  # one gather a column: the rows entered by keep_until, times shifted
+        entered = np.flatnonzero(containers["t_yard_in"].to_numpy() <= keep_until)
+        containers = _rows_shifted(containers, entered, shift)
     if shift:  # the spin-up happened before hour 0; a later segment starts at offset_h
         vessels, closure_windows, naval = (_shifted(df, shift) for df in (vessels, closure_windows, naval))
-        containers = _shifted(containers, shift)
     report(1.0, "done")
     return Results(scenario=requested, seed=0, vessels=vessels, containers=containers,
                    closures=closure_windows, naval=naval)
@@ -281,9 +280,30 @@ def _with_spin_up(sc: Scenario) -> Scenario:
     return validate(data, sc.name)
 
 
+def _is_time(column: str) -> bool:
+    return column.startswith("t_") or column in ("start_h", "end_h")
+
+
+def _rows_shifted(df: pd.DataFrame, rows: np.ndarray, hours: float) -> pd.DataFrame:
+    """The container table's ``rows`` (renumbered ``container_id`` 0..) with every time column
+    moved ``hours`` earlier: as ``_shifted(df.loc[rows].reset_index(drop=True), hours)``, but one
+    gather per column and no intermediate table."""
+    columns = {}
+    for name in df.columns:
+        if name == "container_id":
+            columns[name] = np.arange(rows.size, dtype=np.int64)
+        elif _is_time(name):
+            columns[name] = df[name].to_numpy()[rows] - hours if hours else df[name].to_numpy()[rows]
+        elif isinstance(df[name].dtype, pd.api.extensions.ExtensionDtype):  # categoricals
+            columns[name] = df[name].array.take(rows)
+        else:
+            columns[name] = df[name].to_numpy()[rows]
+    return pd.DataFrame(columns, copy=False)
+
+
 def _shifted(df: pd.DataFrame | None, hours: float) -> pd.DataFrame | None:
     """``df`` with every time column (``t_*``, ``start_h``, ``end_h``) moved ``hours`` earlier."""
     if df is None:
         return None
-    cols = [c for c in df.columns if c.startswith("t_") or c in ("start_h", "end_h")]
+    cols = [c for c in df.columns if _is_time(c)]
     return df.assign(**{c: df[c] - hours for c in cols})

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from callao.scenario import Scenario
-from callao.sim.queues import multi_server_fifo_wait
+from callao.sim.queues import multi_server_fifo_wait, stable_argsort
 from callao.sim.streams import Streams
 
 PAIRING_ROUNDS = 4
@@ -49,34 +49,37 @@ def truck_arrivals(scenario: Scenario, t: np.ndarray, rng: np.random.Generator, 
 
 
 def pair_dual_cycles(t_drop: np.ndarray, t_pick: np.ndarray, pick_ready: np.ndarray, share: float,
-                     window_h: float, rng: np.random.Generator) -> np.ndarray:
+                     window_h: float, rng: np.random.Generator, drop_order: np.ndarray | None = None,
+                     pick_order: np.ndarray | None = None) -> np.ndarray:
     """For each drop-off (a truck bringing a box, arriving at ``t_drop``), the index of the
     pick-up it also does (-1: none): ``share`` of the drop-offs try the free pick-up whose wished
     time is nearest, within ``window_h``, whose box is ready (released) by the drop-off's
     arrival; a pick-up goes to the earliest drop-off that wants it, the others try again (a few
-    rounds). The visit keeps the drop-off's time."""
+    rounds). The visit keeps the drop-off's time. ``drop_order`` / ``pick_order``, if given, are
+    the stable argsorts of ``t_drop`` / ``t_pick`` (the caller may have them already)."""
     partner = np.full(t_drop.size, -1, np.int64)
     if share <= 0 or t_drop.size == 0 or t_pick.size == 0:
         return partner
-    tries = np.flatnonzero(rng.random(t_drop.size) < share)
-    tries = tries[np.argsort(t_drop[tries], kind="stable")]
-    free = np.ones(t_pick.size, bool)
-    by_time = np.argsort(t_pick, kind="stable")  # the free pick-ups in time order, each round
+    trying = rng.random(t_drop.size) < share
+    if drop_order is None:
+        drop_order = stable_argsort(t_drop)
+    tries = drop_order[trying[drop_order]]  # the trying drop-offs in time order (ties: index order)
+    order = stable_argsort(t_pick) if pick_order is None else pick_order  # free pick-ups in time order
+    tp, ready = t_pick[order], pick_ready[order]
     for _ in range(PAIRING_ROUNDS):  # drop-offs that lost their nearest pick-up try the next free one
-        if tries.size == 0 or not free.any():
+        if tries.size == 0 or order.size == 0:
             break
-        order = by_time[free[by_time]]
-        tp = t_pick[order]
         td = t_drop[tries]
         j = np.searchsorted(tp, td)
         lo, hi = np.clip(j - 1, 0, tp.size - 1), np.clip(j, 0, tp.size - 1)
         nearest = np.where(np.abs(tp[lo] - td) < np.abs(tp[hi] - td), lo, hi)
-        ok = (np.abs(tp[nearest] - td) <= window_h) & (pick_ready[order[nearest]] <= td)
+        ok = (np.abs(tp[nearest] - td) <= window_h) & (ready[nearest] <= td)
         tries, nearest = tries[ok], nearest[ok]
         first = _first_of_each(nearest)  # each pick-up once: the earliest drop-off
-        pick = order[nearest[first]]
-        partner[tries[first]] = pick
-        free[pick] = False
+        partner[tries[first]] = order[nearest[first]]
+        still_free = np.ones(order.size, bool)
+        still_free[nearest[first]] = False
+        order, tp, ready = order[still_free], tp[still_free], ready[still_free]
         tries = np.delete(tries, first)
     return partner
 
@@ -114,22 +117,49 @@ def run_gate(scenario: Scenario, terminal: np.ndarray, t_gate: np.ndarray, drop:
     dual = np.zeros(n, bool)
     rng_pair, rng_service = streams("gate", "dual"), streams("gate", "service")
     for code, term in enumerate(scenario.terminals):
-        d = np.flatnonzero(drop & (terminal == code))
-        p = np.flatnonzero(pick & (terminal == code))
-        partner = pair_dual_cycles(t_gate[d], t_gate[p], pick_ready[p], gate.dual_cycle_share,
-                                   gate.dual_cycle_window_h, rng_pair)
+        here = terminal == code
+        d = np.flatnonzero(drop & here)
+        p = np.flatnonzero(pick & here)
+        td, tp = t_gate[d], t_gate[p]
+        d_order, p_order = stable_argsort(td), stable_argsort(tp)
+        partner = pair_dual_cycles(td, tp, pick_ready[p], gate.dual_cycle_share, gate.dual_cycle_window_h,
+                                   rng_pair, drop_order=d_order, pick_order=p_order)
         paired = partner >= 0
-        taken = p[partner[paired]]
-        t_gate[taken] = t_gate[d[paired]]
+        drop_of = np.full(p.size, -1, np.int64)  # the drop-off a pick-up is paired with (-1: none)
+        drop_of[partner[paired]] = d[paired]
+        is_taken = drop_of >= 0
+        taken = p[is_taken]  # ascending, as p
+        their_drop = drop_of[is_taken]
+        t_gate[taken] = t_gate[their_drop]
         dual[taken] = True
-        single_pick = np.setdiff1d(p, taken, assume_unique=True)
+        single_pick = p[~is_taken]
         visits = np.concatenate([d, single_pick])
         service = np.concatenate([
             np.where(paired, gate.service("dual").sample(rng_service, d.size),
                      gate.service("in").sample(rng_service, d.size)),
             gate.service("out").sample(rng_service, single_pick.size)]) / 60.0
-        w = multi_server_fifo_wait(t_gate[visits], service, term.gate_lanes)
+        a = t_gate[visits]
+        w = multi_server_fifo_wait(a, service, term.gate_lanes, order=_merged_order(
+            td, d_order, tp, p_order, ~is_taken))
         wait[visits] = w
-        done[visits] = t_gate[visits] + w + service
-        wait[taken], done[taken] = wait[d[paired]], done[d[paired]]
+        done[visits] = a + w + service
+        wait[taken], done[taken] = wait[their_drop], done[their_drop]
     return GateOutcome(t_gate, wait, done, dual)
+
+
+def _merged_order(td: np.ndarray, d_order: np.ndarray, tp: np.ndarray, p_order: np.ndarray,
+                  keep: np.ndarray) -> np.ndarray:
+    """``stable_argsort(np.concatenate([td, tp[keep]]))`` from the two stable argsorts, by merging
+    them (ties: the drop-offs first, as they come first)."""
+    ps = p_order[keep[p_order]]  # the kept pick-ups in time order, as indices into tp
+    rank = np.cumsum(keep) - 1  # index of each kept pick-up among the kept ones
+    a, b = td[d_order], tp[ps]
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return stable_argsort(np.concatenate([td, tp[keep]]))
+    order = np.empty(a.size + b.size, np.int64)
+    at_b = np.arange(b.size) + np.searchsorted(a, b, side="right")  # a pick-up after the drop-offs not later
+    order[at_b] = td.size + rank[ps]
+    of_a = np.ones(order.size, bool)
+    of_a[at_b] = False
+    order[of_a] = d_order  # the drop-offs fill the other places, in their order
+    return order

@@ -78,17 +78,19 @@ def run_landside(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, str
     t_yard_out = np.where(by_truck_out, gate.done, t_load)
     t_lima = corridor_times(scenario, terminal, np.where(by_truck_out, gate.done, np.nan),
                             np.where(by_truck_in, gate.t_gate, np.nan))
-    out = c.assign(
+    columns = {name: c[name].array if isinstance(c[name].dtype, pd.api.extensions.ExtensionDtype)
+               else c[name].to_numpy() for name in c.columns}
+    columns.update(
         customs_channel=pd.Categorical.from_codes(customs.channel, CHANNELS),
         t_customs_request=customs.request, t_inspection_start=customs.inspect_start,
         t_customs_release=customs.release, t_gate=gate.t_gate, gate_wait_h=gate.wait_h,
         dual_cycle=gate.dual_cycle, t_yard_in=t_yard_in, t_yard_out=t_yard_out, t_lima=t_lima,
+        late_gate=by_truck_in & (gate.done > t_load),
+        customs_late=is_flow["export"] & (customs.release > t_load),
     )
-    out["late_gate"] = by_truck_in & (gate.done > t_load)
-    out["customs_late"] = is_flow["export"] & (customs.release > t_load)
     for name, col in customs.extra.items():
-        out[name] = _categorical(col) if name == "exporter_id" else col
-    return out
+        columns[name] = _categorical(col) if name == "exporter_id" else col
+    return pd.DataFrame(columns, copy=False)  # new arrays, or c's (not changed): no copies
 
 
 def _categorical(names: np.ndarray) -> pd.Categorical:

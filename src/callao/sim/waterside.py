@@ -407,11 +407,20 @@ class TransshipPool:
         self.ready = np.concatenate([self.ready, ready_h])
 
     def take(self, now_h: float, n: int) -> np.ndarray:
-        """Up to ``n`` boxes ready by ``now_h``, longest-ready first."""
-        eligible = np.flatnonzero(self.ready <= now_h)
-        if n <= 0 or eligible.size == 0:
+        """Up to ``n`` boxes ready by ``now_h``: the longest-ready (ties: the lowest ids), in no
+        particular order. A partition, not a sort: only which boxes go matters."""
+        if n <= 0 or self.ids.size == 0:
             return np.empty(0, np.int64)
-        chosen = eligible[np.lexsort((self.ids[eligible], self.ready[eligible]))[:n]]
+        chosen = np.flatnonzero(self.ready <= now_h)
+        if chosen.size > n:
+            r = self.ready[chosen]
+            cut = np.partition(r, n - 1)[n - 1]  # the n-th shortest ready time
+            below, tied = chosen[r < cut], chosen[r == cut]
+            if below.size + tied.size > n:  # ties at the cut: the lowest ids
+                tied = tied[np.argsort(self.ids[tied], kind="stable")[:n - below.size]]
+            chosen = np.concatenate([below, tied])
+        if chosen.size == 0:
+            return np.empty(0, np.int64)
         taken = self.ids[chosen]
         keep = np.ones(self.ids.size, bool)
         keep[chosen] = False
