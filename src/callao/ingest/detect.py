@@ -83,6 +83,8 @@ class Summary:
         return sum(self.refused.values())
 
 
+REFUSALS = (None, OUTSIDE_AOI, OUT_OF_ORDER, DUPLICATE, SPEED_JUMP)
+"""The reasons :meth:`CallDetector.feed` refuses a position for (0: kept)."""
 RUN_COLUMNS = ("mmsi", "code", "t_first", "t_last", "n", "x", "y", "sog_min")
 
 
@@ -97,11 +99,36 @@ class CallDetector:
         self._port = np.array(["", *[z.port for z in geofences.zones]], object)
         self._runs: list[pd.DataFrame] = []
         self._statics: list[pd.DataFrame] = []
-        # per ship: latest time seen and last kept position (time, x, y), carried between chunks
-        self._last = pd.DataFrame({"t_max": pd.Series(dtype=float), "t": pd.Series(dtype=float),
-                                   "x": pd.Series(dtype=float), "y": pd.Series(dtype=float)})
-        self._last.index = pd.Index([], dtype=np.int64, name="mmsi")
+        # per ship, carried between chunks (arrays sorted by MMSI): latest time seen, last kept position
+        self._ship = np.empty(0, np.int64)
+        self._t_max = np.empty(0)
+        self._t_last, self._x_last, self._y_last = np.empty(0), np.empty(0), np.empty(0)
         self.positions_kept = 0
+
+    def _carried(self, ships: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(latest time, last kept time, x, y) of each of ``ships`` (sorted) from earlier chunks;
+        -inf and NaN for a ship not seen before."""
+        i = np.minimum(np.searchsorted(self._ship, ships), max(self._ship.size - 1, 0))
+        seen = self._ship[i] == ships if self._ship.size else np.zeros(ships.size, bool)
+        nan = np.full(ships.size, np.nan)
+        if not seen.any():
+            return np.full(ships.size, -np.inf), nan, nan.copy(), nan.copy()
+        return (np.where(seen, self._t_max[i], -np.inf), np.where(seen, self._t_last[i], np.nan),
+                np.where(seen, self._x_last[i], np.nan), np.where(seen, self._y_last[i], np.nan))
+
+    def _carry(self, ships: np.ndarray, t_max: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+        """Store the state of ``ships`` (sorted) after this chunk (NaN ``t``: no kept position, keep the old)."""
+        merged = np.union1d(self._ship, ships)
+        old = np.searchsorted(merged, self._ship)
+        new = np.searchsorted(merged, ships)
+        state = []
+        for before, now in ((self._t_max, t_max), (self._t_last, t), (self._x_last, x), (self._y_last, y)):
+            a = np.full(merged.size, np.nan)
+            a[old] = before
+            a[new] = np.where(np.isnan(now), a[new], now)
+            state.append(a)
+        self._ship = merged
+        self._t_max, self._t_last, self._x_last, self._y_last = state
 
     # ------------------------------------------------------------ per chunk
     def feed(self, chunk: Chunk) -> pd.DataFrame:
@@ -109,39 +136,40 @@ class CallDetector:
         if len(chunk.statics):  # a ship repeats its static report every few minutes: keep changes only
             self._statics.append(chunk.statics.drop_duplicates(subset=["mmsi", "name", "loa_m", "draft_m",
                                                                        "ship_type"]))
-        p = chunk.positions
-        n = len(p)
+        p = chunk.columns
+        n = len(chunk)
         if n == 0:
             return empty(REFUSED_SCHEMA)
-        mmsi = p["mmsi"].to_numpy(np.int64)
-        t = p["t"].to_numpy(float)
-        x, y = self.geo.project(p["lon"].to_numpy(float), p["lat"].to_numpy(float))
+        mmsi, t = p["mmsi"], p["t"]
+        x, y = self.geo.project(p["lon"], p["lat"])
         code = self.geo.zone_of(x, y)
-        reason = np.full(n, None, object)
+        reason = np.zeros(n, np.int8)  # index into REFUSALS; 0: kept
         bad = code == OUTSIDE
-        reason[bad] = OUTSIDE_AOI
+        reason[bad] = REFUSALS.index(OUTSIDE_AOI)
 
         # order by ship, keeping file order within a ship (stable): ships numbered by a hash
         # factorisation, sorted on the small codes (a radix sort when under 65,536 ships)
         codes, ships = pd.factorize(mmsi, sort=True)
         order = np.argsort(codes.astype(np.uint16) if ships.size < 65_536 else codes, kind="stable")
         gid = codes[order]
-        ms, ts = mmsi[order], t[order]
+        ts = t[order]
         new_ship = np.r_[True, gid[1:] != gid[:-1]]
         starts = np.flatnonzero(new_ship)
-        prev_max = self._last["t_max"].reindex(ships).to_numpy(float)
-        prev_max = np.where(np.isnan(prev_max), -np.inf, prev_max)
+        prev_max, last_t, last_x, last_y = self._carried(ships)
         # running max of time before each message within its ship (file order), incl. earlier chunks
-        span = (np.nanmax(ts) - np.nanmin(ts) + 1.0) if n else 1.0
-        shifted = ts - np.nanmin(ts) + gid * 2 * span
-        run_max = np.maximum.accumulate(shifted) - gid * 2 * span + np.nanmin(ts)
+        t_lo = np.nanmin(ts)
+        span = np.nanmax(ts) - t_lo + 1.0
+        lift = gid * (2 * span)
+        run_max = np.maximum.accumulate(ts - t_lo + lift)
+        run_max -= lift
+        run_max += t_lo
         before = np.r_[-np.inf, run_max[:-1]]
         before[starts] = -np.inf
         before = np.maximum(before, prev_max[gid])
         late = ts < before - self.opt.reorder_window_s
         late_idx = order[late]
         late_idx = late_idx[~bad[late_idx]]
-        reason[late_idx] = OUT_OF_ORDER
+        reason[late_idx] = REFUSALS.index(OUT_OF_ORDER)
         bad[late_idx] = True
         new_max = np.maximum(np.maximum.reduceat(np.where(np.isnan(ts), -np.inf, ts), starts), prev_max)
 
@@ -152,61 +180,56 @@ class CallDetector:
         if not np.all((g[1:] != g[:-1]) | (ts[1:] >= ts[:-1])):
             srt = srt[np.lexsort((ts, g))]
             g, ts = codes[srt], t[srt]
-        ms, xs, ys = mmsi[srt], x[srt], y[srt]
+        xs, ys = x[srt], y[srt]
         m = srt.size
         same = np.zeros(m, bool)
         same[1:] = g[1:] == g[:-1]
         dup = same.copy()
         dup[1:] &= (ts[1:] == ts[:-1]) & (xs[1:] == xs[:-1]) & (ys[1:] == ys[:-1])
         # impossible jumps: a spike away from the previous position and back to the next one
-        lt = self._last.reindex(ships)
-        px = np.where(same, np.r_[np.nan, xs[:-1]][:m], lt["x"].to_numpy(float)[g])
-        py = np.where(same, np.r_[np.nan, ys[:-1]][:m], lt["y"].to_numpy(float)[g])
-        pt = np.where(same, np.r_[np.nan, ts[:-1]][:m], lt["t"].to_numpy(float)[g])
+        # the previous kept position of the same ship: just before, or the last one of an earlier chunk
+        px = np.where(same, np.r_[np.nan, xs[:-1]], last_x[g])
+        py = np.where(same, np.r_[np.nan, ys[:-1]], last_y[g])
+        pt = np.where(same, np.r_[np.nan, ts[:-1]], last_t[g])
         d_in = np.hypot(xs - px, ys - py)
         jump_in = (d_in > self.opt.jump_min_m) & (d_in / np.maximum(ts - pt, 1.0) > self.opt.max_speed_kn * KNOT)
         jump_out = np.ones(m, bool)
         jump_out[:-1] = jump_in[1:] & same[1:]
         spike = jump_in & jump_out & ~dup
         for mask, why in ((dup, DUPLICATE), (spike, SPEED_JUMP)):
-            reason[srt[mask]] = why
+            reason[srt[mask]] = REFUSALS.index(why)
             bad[srt[mask]] = True
         ok = ~(dup | spike)
         if not ok.all():
             srt = srt[ok]
-            ms, ts, xs, ys, g = ms[ok], ts[ok], xs[ok], ys[ok], g[ok]
+            ts, xs, ys, g = ts[ok], xs[ok], ys[ok], g[ok]
         self.positions_kept += srt.size
 
         # state of each position: its zone; a berth strip counts only when (nearly) stopped
         c = code[srt]
-        sog = p["sog"].to_numpy(float)[srt]
-        status = p["status"].to_numpy(float)[srt]
-        stopped = (sog < self.opt.berth_sog_kn) | (np.isnan(sog) & (status == 5))
+        sog = p["sog"][srt]
+        stopped = (sog < self.opt.berth_sog_kn) | (np.isnan(sog) & (p["status"][srt] == 5))
         moving_in_berth = (self._kind[c] == BERTH) & ~stopped
         c = np.where(moving_in_berth, self._harbour[c], c)
+        t_last, x_last, y_last = np.full(ships.size, np.nan), np.full(ships.size, np.nan), np.full(ships.size, np.nan)
         if srt.size:
             brk = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (c[1:] != c[:-1])])
             ends = np.r_[brk[1:], srt.size] - 1
             cnt = ends - brk + 1
             self._runs.append(pd.DataFrame({
-                "mmsi": ms[brk], "code": c[brk], "t_first": ts[brk], "t_last": ts[ends], "n": cnt,
+                "mmsi": ships[g[brk]], "code": c[brk], "t_first": ts[brk], "t_last": ts[ends], "n": cnt,
                 "x": np.add.reduceat(xs, brk) / cnt, "y": np.add.reduceat(ys, brk) / cnt,
                 "sog_min": np.fmin.reduceat(np.where(np.isnan(sog), np.inf, sog), brk)}))
-            last_i = np.r_[np.flatnonzero(g[1:] != g[:-1]), ms.size - 1]
-            upd = pd.DataFrame({"t": ts[last_i], "x": xs[last_i], "y": ys[last_i]}, index=ms[last_i])
-        else:
-            upd = pd.DataFrame(columns=["t", "x", "y"], dtype=float)
-        upd = upd.reindex(ships)
-        upd["t_max"] = new_max
-        upd.index.name = "mmsi"
-        old = self._last.reindex(ships)
-        upd[["t", "x", "y"]] = upd[["t", "x", "y"]].fillna(old[["t", "x", "y"]])
-        self._last = pd.concat([self._last[~self._last.index.isin(ships)], upd[["t_max", "t", "x", "y"]]])
+            last_i = np.r_[np.flatnonzero(g[1:] != g[:-1]), g.size - 1]
+            t_last[g[last_i]], x_last[g[last_i]], y_last[g[last_i]] = ts[last_i], xs[last_i], ys[last_i]
+        self._carry(ships, new_max, t_last, x_last, y_last)
 
         r = np.flatnonzero(bad)
-        return pd.DataFrame({"line": p["line"].to_numpy()[r], "reason": reason[r], "mmsi": mmsi[r].astype(float),
-                             "t": t[r], "lat": p["lat"].to_numpy()[r], "lon": p["lon"].to_numpy()[r],
-                             "raw": None}).astype(REFUSED_SCHEMA)
+        if r.size == 0:
+            return empty(REFUSED_SCHEMA)
+        return pd.DataFrame({"line": p["line"][r], "reason": pd.Series(np.array(REFUSALS, object)[reason[r]], dtype=object),
+                             "mmsi": mmsi[r].astype(float), "t": t[r], "lat": p["lat"][r], "lon": p["lon"][r],
+                             "raw": pd.Series([None] * r.size, dtype=object)})
 
     # ------------------------------------------------------------ at the end
     def runs(self) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import gzip
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -78,14 +78,27 @@ def empty(schema: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=d) for c, d in schema.items()})
 
 
-@dataclass
 class Chunk:
-    """A slice of one file: its positions, static reports and refused lines (see the *_SCHEMA dicts)."""
+    """A slice of one file: its positions, static reports and refused lines (see the *_SCHEMA dicts).
 
-    messages: int
-    positions: pd.DataFrame
-    statics: pd.DataFrame = field(default_factory=lambda: empty(STATICS_SCHEMA))
-    refused: pd.DataFrame = field(default_factory=lambda: empty(REFUSED_SCHEMA))
+    ``positions`` may be given as a DataFrame or as one numpy array per column; it is kept as
+    arrays (:attr:`columns`, what the detector reads, no DataFrame built) and shown as a DataFrame
+    on demand (:attr:`positions`)."""
+
+    def __init__(self, messages: int, positions: pd.DataFrame | dict[str, np.ndarray],
+                 statics: pd.DataFrame | None = None, refused: pd.DataFrame | None = None) -> None:
+        self.messages = messages
+        self.columns = {c: np.asarray(positions[c], dtype=d) for c, d in POSITIONS_SCHEMA.items()}
+        self.statics = empty(STATICS_SCHEMA) if statics is None else statics
+        self.refused = empty(REFUSED_SCHEMA) if refused is None else refused
+
+    @property
+    def positions(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns)
+
+    def __len__(self) -> int:
+        """Positions in the chunk."""
+        return len(self.columns["t"])
 
 
 # ------------------------------------------------------------------ layout detection
@@ -426,13 +439,19 @@ def _csv_header(path: Path, spec: CsvLayout) -> tuple[list[str], dict[str, str],
     return header, cols, gz
 
 
+CSV_BLOCK_BYTES = 1 << 20
+"""Bytes pyarrow parses at a time: a block that fits in the CPU's cache parses about twice as fast
+as one of tens of megabytes; the blocks are gathered into chunks of ``chunk_rows`` rows."""
+
+
 def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chunk]:
-    """Stream a MarineCadastre or DMA CSV, about ``chunk_rows`` rows a chunk.
+    """Stream a MarineCadastre or DMA CSV, ``chunk_rows`` good rows a chunk (the last one fewer).
 
     pyarrow's streaming CSV reader (decompression, parsing and time parsing in C) reads only the
-    columns we use, with explicit types. If a value does not convert (a word in a number column),
-    the rest of the file is read again as text from the first unread row, and each bad row is
-    refused with its column and value named. Line numbers are those of the file's non-empty lines."""
+    columns we use, with explicit types, in cache-sized blocks (:data:`CSV_BLOCK_BYTES`). If a value
+    does not convert (a word in a number column), the rest of the file is read again as text from
+    the first row not yet delivered, and each bad row is refused with its column and value named.
+    Line numbers are those of the file's non-empty lines."""
     spec = LAYOUTS[layout]
     header, cols, gz = _csv_header(path, spec)
     str_types = {cols[c]: pa.string() for c in ("name", "status", "ship_type", "mobile") if c in cols}
@@ -447,6 +466,7 @@ def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chu
         strings_can_be_null=True, quoted_strings_can_be_null=True)
     as_text = pacsv.ConvertOptions(include_columns=list(cols.values()),
                                    column_types={c: pa.string() for c in cols.values()}, strings_can_be_null=True)
+    chunk_rows = max(int(chunk_rows), 1)
     consumed = 0  # data rows (non-empty lines after the header) already yielded
     convert = typed
     while True:
@@ -456,13 +476,26 @@ def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chu
             bad_rows.append((row.number, row.text))
             return "skip"
 
+        def emit(batches: list[pa.RecordBatch], lines: list[np.ndarray], j: int, last: bool = False):
+            """A chunk of the gathered batches and the bad rows up to their last line; the next bad row."""
+            line = np.concatenate(lines) if lines else np.empty(0, np.int64)
+            k = j
+            while k < len(bad_rows) and (last or (line.size and bad_rows[k][0] <= line[-1])):
+                k += 1
+            table = pa.Table.from_batches(batches) if batches else None
+            return _chunk(table, line, bad_rows[j:k], cols, spec, layout, num_types, str_types,
+                          typed=convert is typed), k, (int(line[-1]) - 1 if line.size else None)
+
         stream = pa.input_stream(str(path), compression="gzip" if gz else None)
         try:
             reader = pacsv.open_csv(
                 stream, read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, skip_rows_after_names=consumed,
-                                                       use_threads=False, block_size=max(chunk_rows, 1000) * 110),
+                                                       use_threads=False, block_size=CSV_BLOCK_BYTES),
                 parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid), convert_options=convert)
-            start, j = consumed + 2, 0  # the file's row number of the next row (the header is row 1)
+            start, j, jb = consumed + 2, 0, 0  # next row's number in the file (the header is row 1); bad rows
+            held: list[pa.RecordBatch] = []  # parsed rows not yet yielded, with their line numbers
+            held_lines: list[np.ndarray] = []
+            n_held = 0
             for batch in reader:
                 # the rows of this batch: its good rows plus the bad ones among them
                 end, j0 = start + batch.num_rows, j
@@ -471,11 +504,28 @@ def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chu
                 line = np.arange(start, end, dtype=np.int64)
                 if j > j0:
                     line = np.delete(line, np.array([r[0] for r in bad_rows[j0:j]], np.int64) - start)
-                yield _chunk(pa.Table.from_batches([batch]), line, bad_rows[j0:j], cols, spec, layout,
-                             num_types, str_types, typed=convert is typed)
-                consumed, start = end - 2, end
-            if j < len(bad_rows):  # bad rows after the last good one
-                yield _chunk(None, np.empty(0, np.int64), bad_rows[j:], cols, spec, layout, num_types, str_types)
+                start = end
+                held.append(batch)
+                held_lines.append(line)
+                n_held += batch.num_rows
+                while n_held >= chunk_rows:  # a full chunk: the first chunk_rows held rows
+                    take, take_lines, rest, rest_lines, need = [], [], [], [], chunk_rows
+                    for b, ln in zip(held, held_lines):
+                        if need >= b.num_rows:
+                            take.append(b), take_lines.append(ln)
+                        elif need > 0:
+                            take.append(b.slice(0, need)), take_lines.append(ln[:need])
+                            rest.append(b.slice(need)), rest_lines.append(ln[need:])
+                        else:
+                            rest.append(b), rest_lines.append(ln)
+                        need -= b.num_rows
+                    chunk, jb, done = emit(take, take_lines, jb)
+                    yield chunk
+                    consumed = done
+                    held, held_lines, n_held = rest, rest_lines, n_held - chunk_rows
+            if held or jb < len(bad_rows):  # the last rows, and bad rows after the last good one
+                chunk, jb, _ = emit(held, held_lines, jb, last=True)
+                yield chunk
         except pa.ArrowInvalid:
             if convert is not typed:
                 raise
@@ -538,9 +588,9 @@ def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, s
         refused.append(pd.DataFrame({"line": line[bad], "reason": reason[bad], "mmsi": np.where(mmsi_valid, mmsi, np.nan)[bad],
                                      "t": t[bad], "lat": lat[bad], "lon": lon[bad]}))
         mmsi, t, lat, lon, sog, cog, status, line = (a[keep] for a in (mmsi, t, lat, lon, sog, cog, status, line))
-    positions = pd.DataFrame({"mmsi": mmsi.astype(np.int64, copy=False), "t": t, "lat": lat, "lon": lon,
-                              "sog": np.where(sog >= 102.2, np.nan, sog), "cog": np.where(cog >= 360, np.nan, cog),
-                              "status": status, "line": line})
+    positions = {"mmsi": mmsi.astype(np.int64, copy=False), "t": t, "lat": lat, "lon": lon,
+                 "sog": np.where(sog >= 102.2, np.nan, sog), "cog": np.where(cog >= 360, np.nan, cog),
+                 "status": status, "line": line}
     statics = _statics(d, mmsi, t, keep, layout)
     ref = (pd.concat(refused, ignore_index=True).reindex(columns=list(REFUSED_SCHEMA)).astype(REFUSED_SCHEMA)
            if refused else empty(REFUSED_SCHEMA))
@@ -549,17 +599,21 @@ def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, s
 
 def _statics(d: dict, mmsi: np.ndarray, t: np.ndarray, keep: np.ndarray, layout: str) -> pd.DataFrame:
     """The first row of every ship in the batch with its name, length, draught and ship type
-    (``mmsi`` and ``t`` are of the kept rows, ``keep`` marks them among the batch's rows)."""
+    (``mmsi`` and ``t`` are of the kept rows, ``keep`` marks them among the batch's rows): one
+    row a ship, whatever the number of its positions."""
     if mmsi.size == 0:
         return empty(STATICS_SCHEMA)
-    first = np.flatnonzero(~pd.Series(mmsi).duplicated().to_numpy())
-    order = np.argsort(mmsi[first], kind="stable")  # by ship, as before
-    first = first[order]
+    codes, _ = pd.factorize(mmsi)  # numbered in order of first appearance
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    first = first[np.argsort(mmsi[first], kind="stable")]  # by ship
     rows = np.flatnonzero(keep)[first] if not keep.all() else first
     take = pa.array(rows)
-    out = {"mmsi": mmsi[first], "t": t[first]}
-    out["name"] = (d["name"].take(take).to_pandas().str.strip().replace("", None).to_numpy(object)
-                   if "name" in d else np.full(rows.size, None, object))
+    out = {"mmsi": mmsi[first].astype(np.int64), "t": t[first].astype(float)}
+    if "name" in d:
+        names = [None if v is None else v.strip() or None for v in d["name"].take(take).to_pylist()]
+        out["name"] = pd.Series(names, dtype=object)
+    else:
+        out["name"] = pd.Series([None] * rows.size, dtype=object)
     for c in ("loa_m", "draft_m"):
         v = d[c].take(take).to_numpy(zero_copy_only=False).astype(float) if c in d else np.full(rows.size, np.nan)
         out[c] = np.where(v > 0, v, np.nan)
@@ -572,7 +626,7 @@ def _statics(d: dict, mmsi: np.ndarray, t: np.ndarray, keep: np.ndarray, layout:
         out["ship_type"] = np.where(st > 0, st, np.nan)
     else:
         out["ship_type"] = np.full(rows.size, np.nan)
-    return pd.DataFrame(out).astype(STATICS_SCHEMA)
+    return pd.DataFrame(out)
 
 
 def _map_text(col: pa.ChunkedArray, mapping: dict[str, int], other: float = np.nan) -> np.ndarray:
