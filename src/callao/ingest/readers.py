@@ -74,8 +74,15 @@ class AISFormatError(ValueError):
     """A file that is not AIS in a layout we read (the message names the file and what was expected)."""
 
 
+_EMPTY: dict[tuple, pd.DataFrame] = {}
+
+
 def empty(schema: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=d) for c, d in schema.items()})
+    """A frame with the schema's columns and no rows (a copy of one built once: pandas is slow at it)."""
+    key = tuple(schema.items())
+    if key not in _EMPTY:
+        _EMPTY[key] = pd.DataFrame({c: pd.Series(dtype=d) for c, d in schema.items()})
+    return _EMPTY[key].copy()
 
 
 class Chunk:
@@ -556,8 +563,9 @@ def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, s
     mmsi = pc.fill_null(d["mmsi"], 0).to_numpy() if not mmsi_valid.all() else d["mmsi"].to_numpy()
     tcol = d["t"]
     t_valid = np.ones(n, bool) if tcol.null_count == 0 else pc.is_valid(tcol).to_numpy(zero_copy_only=False)
-    t = pc.cast(tcol, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
-    t[~t_valid] = np.nan
+    t = tcol.to_numpy(zero_copy_only=False).view(np.int64).astype(np.float64)  # datetime64[s] → seconds
+    if tcol.null_count:
+        t[~t_valid] = np.nan
     lat = d["lat"].to_numpy(zero_copy_only=False).astype(float, copy=False)
     lon = d["lon"].to_numpy(zero_copy_only=False).astype(float, copy=False)
 
@@ -571,16 +579,17 @@ def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, s
         status = _map_text(d["status"], NAV_STATUS_TEXT)
     else:
         status = num("status")
-    keep = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & t_valid & mmsi_valid
+    located = (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    keep = located & t_valid & mmsi_valid if tcol.null_count or d["mmsi"].null_count else located.copy()
     other = None
     if layout == "dma" and "mobile" in d:
-        mobile = pc.utf8_lower(d["mobile"].fill_null("")).to_numpy(zero_copy_only=False)
-        other = ~np.isin(mobile, ["class a", "class b"])
+        words, idx = _words(d["mobile"])
+        other = ~np.isin(np.array(words, object), ["class a", "class b"])[idx] if words else np.zeros(n, bool)
         keep &= ~other
     if not keep.all():
         reason = np.full(n, None, object)
         reason[~t_valid] = NO_TIME
-        reason[~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))] = NOT_AVAILABLE
+        reason[~located] = NOT_AVAILABLE
         if other is not None:
             reason[other] = UNSUPPORTED
         reason[~mmsi_valid] = f"{BAD_VALUE}: {cols['mmsi']}=''"
@@ -629,17 +638,21 @@ def _statics(d: dict, mmsi: np.ndarray, t: np.ndarray, keep: np.ndarray, layout:
     return pd.DataFrame(out)
 
 
+def _words(col: pa.ChunkedArray | pa.Array) -> tuple[list[str], np.ndarray]:
+    """A text column as its distinct words (trimmed, lower case; a missing value is ``""``) and each
+    row's index into them: the words are worked on once each, not once a row."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks else pa.array([], pa.string())
+    enc = pc.dictionary_encode(col.fill_null(""))
+    words = pc.utf8_lower(pc.utf8_trim_whitespace(enc.dictionary)).to_pylist()
+    return words, enc.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
 def _map_text(col: pa.ChunkedArray, mapping: dict[str, int], other: float = np.nan) -> np.ndarray:
-    """Words → codes (case-insensitive); unknown words → ``other``, empty → NaN."""
-    words = pc.utf8_lower(pc.utf8_trim_whitespace(col.fill_null("")))
-    keys = list(mapping)
-    idx = pc.index_in(words, value_set=pa.array(keys)).to_numpy(zero_copy_only=False)
-    codes = np.array([mapping[k] for k in keys], float)
-    found = ~np.isnan(idx.astype(float))
-    out = np.full(len(words), other, float)
-    out[found] = codes[idx[found].astype(np.int64)]
-    out[(words.to_numpy(zero_copy_only=False) == "") | (words.to_numpy(zero_copy_only=False) == "undefined")] = np.nan
-    return out
+    """Words → codes (case-insensitive); unknown words → ``other``, empty or "undefined" → NaN."""
+    words, idx = _words(col)
+    lut = np.array([np.nan if w in ("", "undefined") else float(mapping.get(w, other)) for w in words], float)
+    return lut[idx] if len(words) else np.full(len(idx), np.nan)
 
 
 def _coerce(table: pa.Table, cols: dict[str, str], spec: CsvLayout, num_types: dict, str_types: dict,
