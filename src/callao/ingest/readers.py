@@ -278,6 +278,7 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
     parsed: dict[bytes, object] = {}  # sentence → NMEAMessage, or the reason it is refused
     cache: dict[bytes, tuple] = {}  # identical payloads (a moored ship, static reports) decode once
     singles: dict[bytes, tuple] = {}  # a single-part sentence seen before → its fields, no other work
+    plain: dict[bytes, tuple] = {}  # ... and if it is a plain position: (mmsi, lat, lon, sog, cog, status)
 
     def fields(parts: list) -> tuple:
         """(refusal reason or None, mmsi, position fields or None, static fields or None)."""
@@ -323,7 +324,12 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
         if len(parts) == 1:
             if len(singles) > 200_000:
                 singles.clear()
+                plain.clear()
             singles[raw] = got
+            reason, mmsi, position, static = got
+            if reason is None and static is None and position is not None and (
+                    abs(position[0]) <= 90 and abs(position[1]) <= 180):
+                plain[raw] = (mmsi, *position)
         emit(got, line, raws, t)
 
     def emit(got: tuple, line: int, raws: bytes, t: float) -> None:
@@ -347,18 +353,31 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
             for p in pending.pop(key):
                 cur.refuse(p[0], UNPAIRED, p[1], p[2])
 
+    pos_rows, ref_rows = cur.pos, cur.ref["t"]  # the chunk's rows so far (for its size)
     with open_binary(path) as f:
         for line_no, line in enumerate(f, start=1):
             sentence, t = split_line(line)
+            row = plain.get(sentence)
+            if row is not None and t == t:  # the most common line: a known position report, timed
+                cur.messages += 1
+                pos_rows.append((row[0], t, row[1], row[2], row[3], row[4], row[5], line_no))
+                if line_no % 1000 == 0:
+                    flush_stale(line_no)
+                if len(pos_rows) + len(ref_rows) >= chunk_rows:
+                    yield cur.chunk()
+                    cur = _NmeaChunk()
+                    pos_rows, ref_rows = cur.pos, cur.ref["t"]
+                continue
             got = singles.get(sentence)
             if got is not None:  # the same single-part sentence again: its fields are known
                 cur.messages += 1
                 emit(got, line_no, sentence, t)
                 if line_no % 1000 == 0:
                     flush_stale(line_no)
-                if len(cur.pos) + len(cur.ref["t"]) >= chunk_rows:
+                if len(pos_rows) + len(ref_rows) >= chunk_rows:
                     yield cur.chunk()
                     cur = _NmeaChunk()
+                    pos_rows, ref_rows = cur.pos, cur.ref["t"]
                 continue
             if not sentence:
                 if line.strip() and not line.lstrip().startswith(b"#"):
@@ -403,9 +422,10 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
                     cur.refuse(line_no, UNPAIRED, sentence, t)
             if line_no % 1000 == 0:
                 flush_stale(line_no)
-            if len(cur.pos) + len(cur.ref["t"]) >= chunk_rows:
+            if len(pos_rows) + len(ref_rows) >= chunk_rows:
                 yield cur.chunk()
                 cur = _NmeaChunk()
+                pos_rows, ref_rows = cur.pos, cur.ref["t"]
         for parts in pending.values():
             for p in parts:
                 cur.refuse(p[0], UNPAIRED, p[1], p[2])
