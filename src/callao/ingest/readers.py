@@ -454,7 +454,7 @@ LAYOUTS = {
 NUMERIC = ("mmsi", "lat", "lon", "sog", "cog", "loa_m", "draft_m")
 
 
-def _csv_header(path: Path, spec: CsvLayout) -> tuple[list[str], dict[str, str], bool]:
+def csv_header(path: Path, spec: CsvLayout) -> tuple[list[str], dict[str, str], bool]:
     """The file's column names, our name → its column, and whether it is gzip-compressed."""
     with open_binary(path) as f:
         header_line = f.readline()
@@ -471,16 +471,10 @@ CSV_BLOCK_BYTES = 1 << 20
 as one of tens of megabytes; the blocks are gathered into chunks of ``chunk_rows`` rows."""
 
 
-def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chunk]:
-    """Stream a MarineCadastre or DMA CSV, ``chunk_rows`` good rows a chunk (the last one fewer).
-
-    pyarrow's streaming CSV reader (decompression, parsing and time parsing in C) reads only the
-    columns we use, with explicit types, in cache-sized blocks (:data:`CSV_BLOCK_BYTES`). If a value
-    does not convert (a word in a number column), the rest of the file is read again as text from
-    the first row not yet delivered, and each bad row is refused with its column and value named.
-    Line numbers are those of the file's non-empty lines."""
+def csv_convert_options(layout: str, cols: dict[str, str]) -> tuple[dict, dict, pacsv.ConvertOptions]:
+    """(number columns' types, text columns' types, pyarrow's options) to read the columns we use
+    (``cols``: our name → the file's column) typed, times parsed by arrow."""
     spec = LAYOUTS[layout]
-    header, cols, gz = _csv_header(path, spec)
     str_types = {cols[c]: pa.string() for c in ("name", "status", "ship_type", "mobile") if c in cols}
     num_types = {cols[c]: pa.float64() for c in NUMERIC if c in cols}
     num_types[cols["mmsi"]] = pa.int64()
@@ -491,6 +485,20 @@ def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chu
         include_columns=list(cols.values()), column_types={**num_types, **str_types, cols["t"]: pa.timestamp("s")},
         timestamp_parsers=[spec.time_format] if spec.time_format else None,
         strings_can_be_null=True, quoted_strings_can_be_null=True)
+    return num_types, str_types, typed
+
+
+def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chunk]:
+    """Stream a MarineCadastre or DMA CSV, ``chunk_rows`` good rows a chunk (the last one fewer).
+
+    pyarrow's streaming CSV reader (decompression, parsing and time parsing in C) reads only the
+    columns we use, with explicit types, in cache-sized blocks (:data:`CSV_BLOCK_BYTES`). If a value
+    does not convert (a word in a number column), the rest of the file is read again as text from
+    the first row not yet delivered, and each bad row is refused with its column and value named.
+    Line numbers are those of the file's non-empty lines."""
+    spec = LAYOUTS[layout]
+    header, cols, gz = csv_header(path, spec)
+    num_types, str_types, typed = csv_convert_options(layout, cols)
     as_text = pacsv.ConvertOptions(include_columns=list(cols.values()),
                                    column_types={c: pa.string() for c in cols.values()}, strings_can_be_null=True)
     chunk_rows = max(int(chunk_rows), 1)
