@@ -55,9 +55,15 @@ def _pin() -> None:
 
 
 def _rss_mb() -> float:
-    import resource
+    """This process's peak resident memory (MB): ``VmHWM`` where Linux has it, since ``ru_maxrss``
+    keeps the parent's peak across ``exec`` (the files are generated in the parent)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(ln.split()[1]) for ln in f if ln.startswith("VmHWM:")) / 1024.0
+    except (OSError, StopIteration):
+        import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 # ------------------------------------------------------------------ measurements (child process)

@@ -475,7 +475,9 @@ def csv_convert_options(layout: str, cols: dict[str, str]) -> tuple[dict, dict, 
     """(number columns' types, text columns' types, pyarrow's options) to read the columns we use
     (``cols``: our name → the file's column) typed, times parsed by arrow."""
     spec = LAYOUTS[layout]
-    str_types = {cols[c]: pa.string() for c in ("name", "status", "ship_type", "mobile") if c in cols}
+    words = pa.dictionary(pa.int32(), pa.string())  # a few distinct words: arrow keeps each once
+    str_types = {cols[c]: pa.string() if c == "name" else words
+                 for c in ("name", "status", "ship_type", "mobile") if c in cols}
     num_types = {cols[c]: pa.float64() for c in NUMERIC if c in cols}
     num_types[cols["mmsi"]] = pa.int64()
     if layout == "marinecadastre":
@@ -579,8 +581,7 @@ def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, s
         refused.append(pd.DataFrame({"line": [r[0] for r in bad_rows], "reason": MALFORMED,
                                      "raw": [r[1] for r in bad_rows]}))
     if table is None:
-        return Chunk(len(bad_rows), empty(POSITIONS_SCHEMA), empty(STATICS_SCHEMA),
-                     pd.concat(refused, ignore_index=True).reindex(columns=list(REFUSED_SCHEMA)).astype(REFUSED_SCHEMA))
+        return Chunk(len(bad_rows), empty(POSITIONS_SCHEMA), empty(STATICS_SCHEMA), _stack_refused(refused))
     messages = table.num_rows + len(bad_rows)
     if not typed:
         table, line, bad = _coerce(table, cols, spec, num_types, str_types, line)
@@ -629,9 +630,25 @@ def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, s
                  "sog": np.where(sog >= 102.2, np.nan, sog), "cog": np.where(cog >= 360, np.nan, cog),
                  "status": status, "line": line}
     statics = _statics(d, mmsi, t, keep, layout)
-    ref = (pd.concat(refused, ignore_index=True).reindex(columns=list(REFUSED_SCHEMA)).astype(REFUSED_SCHEMA)
-           if refused else empty(REFUSED_SCHEMA))
-    return Chunk(messages, positions, statics, ref)
+    return Chunk(messages, positions, statics, _stack_refused(refused))
+
+
+def _stack_refused(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Refused rows from several frames (each with some of the REFUSED_SCHEMA columns) as one
+    frame with all of them, column by column (pandas' concat and casts cost more than the rows)."""
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        return empty(REFUSED_SCHEMA)
+    out = {}
+    for col, dtype in REFUSED_SCHEMA.items():
+        if dtype == "object":
+            values = np.concatenate([part[col].to_numpy(object) if col in part else np.full(len(part), None, object)
+                                     for part in parts])
+            out[col] = pd.Series(values, dtype=object)
+        else:
+            out[col] = np.concatenate([part[col].to_numpy(dtype) if col in part else np.full(len(part), np.nan)
+                                       for part in parts]).astype(dtype)
+    return pd.DataFrame(out)
 
 
 def _statics(d: dict, mmsi: np.ndarray, t: np.ndarray, keep: np.ndarray, layout: str) -> pd.DataFrame:
@@ -656,7 +673,7 @@ def _statics(d: dict, mmsi: np.ndarray, t: np.ndarray, keep: np.ndarray, layout:
         out[c] = np.where(v > 0, v, np.nan)
     if "ship_type" in d:
         st = d["ship_type"].take(take)
-        if pa.types.is_string(st.type):
+        if pa.types.is_string(st.type) or pa.types.is_dictionary(st.type):
             st = _map_text(st, SHIP_TYPE_TEXT, other=90.0)
         else:
             st = st.to_numpy(zero_copy_only=False).astype(float)
@@ -669,11 +686,16 @@ def _statics(d: dict, mmsi: np.ndarray, t: np.ndarray, keep: np.ndarray, layout:
 def _words(col: pa.ChunkedArray | pa.Array) -> tuple[list[str], np.ndarray]:
     """A text column as its distinct words (trimmed, lower case; a missing value is ``""``) and each
     row's index into them: the words are worked on once each, not once a row."""
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks() if col.num_chunks else pa.array([], pa.string())
-    enc = pc.dictionary_encode(col.fill_null(""))
-    words = pc.utf8_lower(pc.utf8_trim_whitespace(enc.dictionary)).to_pylist()
-    return words, enc.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    words: dict[str, int] = {}
+    rows = []
+    for part in (col.chunks if isinstance(col, pa.ChunkedArray) else [col]):
+        if not pa.types.is_dictionary(part.type):
+            part = pc.dictionary_encode(part)
+        here = pc.utf8_lower(pc.utf8_trim_whitespace(part.dictionary.cast(pa.string()))).to_pylist()
+        remap = np.array([words.setdefault(w or "", len(words)) for w in here] + [words.setdefault("", len(words))],
+                         np.int64)  # the last entry: a missing value
+        rows.append(remap[pc.fill_null(part.indices, len(here)).to_numpy(zero_copy_only=False).astype(np.int64)])
+    return list(words), (np.concatenate(rows) if rows else np.empty(0, np.int64))
 
 
 def _map_text(col: pa.ChunkedArray, mapping: dict[str, int], other: float = np.nan) -> np.ndarray:
