@@ -475,9 +475,7 @@ def csv_convert_options(layout: str, cols: dict[str, str]) -> tuple[dict, dict, 
     """(number columns' types, text columns' types, pyarrow's options) to read the columns we use
     (``cols``: our name → the file's column) typed, times parsed by arrow."""
     spec = LAYOUTS[layout]
-    words = pa.dictionary(pa.int32(), pa.string())  # a few distinct words: arrow keeps each once
-    str_types = {cols[c]: pa.string() if c == "name" else words
-                 for c in ("name", "status", "ship_type", "mobile") if c in cols}
+    str_types = {cols[c]: pa.string() for c in ("name", "status", "ship_type", "mobile") if c in cols}
     num_types = {cols[c]: pa.float64() for c in NUMERIC if c in cols}
     num_types[cols["mmsi"]] = pa.int64()
     if layout == "marinecadastre":
