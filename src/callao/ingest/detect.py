@@ -501,7 +501,8 @@ def _freed_memory_kept() -> Iterator[None]:
     back to the kernel after each chunk (glibc's default for blocks of megabytes): each chunk's
     arrays then reuse the pages of the last one's rather than fault in fresh zeroed pages, which
     cost about a fifth of the CPU time. Peak memory is unchanged; it is handed back at the end.
-    A no-op where the C library is not glibc."""
+    The settings are the process's: set on entry, put back to glibc's fixed defaults on exit (its
+    self-tuning of the mapping threshold stays off). A no-op where the C library is not glibc."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt, malloc_trim = libc.mallopt, libc.malloc_trim
