@@ -208,3 +208,18 @@ def test_short_pilot_wait_seen_once_is_an_arrival_at_the_anchorage(tmp_path, geo
         err = (calls["t_arrival"] - truth["t_arrival"]).dt.total_seconds().abs().iloc[0] / 60
         assert err <= 5.5, phase_seed
         assert abs(calls["anchorage_wait_h"].iloc[0] - 0.2) <= 5.5 / 60
+
+
+def test_each_call_takes_the_static_report_before_its_arrival_else_the_first_after():
+    from callao.ingest.detect import _with_statics
+
+    statics = pd.DataFrame({"mmsi": [1, 1, 1, 2], "t": [np.nan, 100.0, 200.0, 500.0],
+                            "name": ["OLD", None, "NEW", "TWO"], "loa_m": [np.nan, 250.0, 260.0, 100.0],
+                            "draft_m": [9.0, 10.0, np.nan, 5.0], "ship_type": 70.0})
+    calls = pd.DataFrame({"mmsi": [1, 1, 1, 2, 3], "t_arrival": [150.0, 250.0, np.nan, 50.0, 10.0],
+                          "t_berth": [160.0, 260.0, 50.0, 60.0, 20.0], "t_depart": 300.0})
+    got = _with_statics(calls, statics)
+    # a report without a time comes first; a missing value is taken from the nearest report that has it
+    assert got["name"].tolist()[:4] == ["OLD", "NEW", "OLD", "TWO"] and pd.isna(got["name"].iloc[4])
+    assert got["loa_m"].tolist()[:4] == [250.0, 260.0, 250.0, 100.0] and np.isnan(got["loa_m"].iloc[4])
+    assert got["draft_m"].tolist()[:4] == [10.0, 10.0, 9.0, 5.0] and np.isnan(got["draft_m"].iloc[4])

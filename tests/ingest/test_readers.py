@@ -165,8 +165,8 @@ def test_csv_streams_in_chunks(tmp_path):
         "511,X,,,70,1,200,32,12.2,70,A" for i in range(5000)]
     f.write_text("\n".join(rows) + "\n")
     chunks = list(read_ais(f, chunk_rows=1000))
-    assert len(chunks) >= 3
-    assert sum(len(c.positions) for c in chunks) == 5000
+    assert [len(c.positions) for c in chunks] == [1000] * 5  # chunks of exactly chunk_rows rows
+    assert [len(c) for c in chunks] == [1000] * 5 and all(c.columns["line"].dtype == np.int64 for c in chunks)
     lines = np.concatenate([c.positions["line"].to_numpy() for c in chunks])
     assert np.array_equal(lines, np.arange(2, 5002))
 
@@ -191,3 +191,17 @@ def test_csv_bad_values_in_later_chunks_are_refused_by_line_and_nothing_is_lost(
     assert refused["reason"].iloc[1].startswith(r.BAD_VALUE) and "fast" in refused["reason"].iloc[1]
     assert refused["reason"].iloc[2].startswith(r.BAD_VALUE) and "'x'" in refused["reason"].iloc[2]
     assert np.array_equal(pos["line"].to_numpy(), np.setdiff1d(np.arange(2, 5002), [502, 2502, 4002]))
+
+
+def test_a_repeated_nmea_position_still_needs_its_time(tmp_path):
+    """A sentence seen before takes the short path only when it has a time: the same report
+    again without a time column is refused as such, and a static report never takes it."""
+    f = tmp_path / "repeat.nmea"
+    f.write_text("\n".join([f"1704067200 {GPSD_TYPE1}", f"1704067260 {GPSD_TYPE1}", GPSD_TYPE1,
+                            f"1704067320 {GPSD_TYPE1}", f"1704067320 {GPSD_TYPE5[0]}", f"1704067320 {GPSD_TYPE5[1]}",
+                            f"1704067380 {GPSD_TYPE5[0]}", f"1704067380 {GPSD_TYPE5[1]}"]) + "\n")
+    pos, stat, refused, messages = read_all(f)
+    assert messages == 8
+    assert pos["t"].tolist() == [1704067200, 1704067260, 1704067320] and pos["line"].tolist() == [1, 2, 4]
+    assert refused[["line", "reason"]].values.tolist() == [[3, r.NO_TIME]]
+    assert stat["t"].tolist() == [1704067320, 1704067380] and set(stat["name"]) == {"EVER DIADEM"}

@@ -19,9 +19,12 @@ call's times off them (see ``docs/data.md``).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +86,8 @@ class Summary:
         return sum(self.refused.values())
 
 
+REFUSALS = (None, OUTSIDE_AOI, OUT_OF_ORDER, DUPLICATE, SPEED_JUMP)
+"""The reasons :meth:`CallDetector.feed` refuses a position for (0: kept)."""
 RUN_COLUMNS = ("mmsi", "code", "t_first", "t_last", "n", "x", "y", "sog_min")
 
 
@@ -97,11 +102,36 @@ class CallDetector:
         self._port = np.array(["", *[z.port for z in geofences.zones]], object)
         self._runs: list[pd.DataFrame] = []
         self._statics: list[pd.DataFrame] = []
-        # per ship: latest time seen and last kept position (time, x, y), carried between chunks
-        self._last = pd.DataFrame({"t_max": pd.Series(dtype=float), "t": pd.Series(dtype=float),
-                                   "x": pd.Series(dtype=float), "y": pd.Series(dtype=float)})
-        self._last.index = pd.Index([], dtype=np.int64, name="mmsi")
+        # per ship, carried between chunks (arrays sorted by MMSI): latest time seen, last kept position
+        self._ship = np.empty(0, np.int64)
+        self._t_max = np.empty(0)
+        self._t_last, self._x_last, self._y_last = np.empty(0), np.empty(0), np.empty(0)
         self.positions_kept = 0
+
+    def _carried(self, ships: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(latest time, last kept time, x, y) of each of ``ships`` (sorted) from earlier chunks;
+        -inf and NaN for a ship not seen before."""
+        i = np.minimum(np.searchsorted(self._ship, ships), max(self._ship.size - 1, 0))
+        seen = self._ship[i] == ships if self._ship.size else np.zeros(ships.size, bool)
+        nan = np.full(ships.size, np.nan)
+        if not seen.any():
+            return np.full(ships.size, -np.inf), nan, nan.copy(), nan.copy()
+        return (np.where(seen, self._t_max[i], -np.inf), np.where(seen, self._t_last[i], np.nan),
+                np.where(seen, self._x_last[i], np.nan), np.where(seen, self._y_last[i], np.nan))
+
+    def _carry(self, ships: np.ndarray, t_max: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+        """Store the state of ``ships`` (sorted) after this chunk (NaN ``t``: no kept position, keep the old)."""
+        merged = np.union1d(self._ship, ships)
+        old = np.searchsorted(merged, self._ship)
+        new = np.searchsorted(merged, ships)
+        state = []
+        for before, now in ((self._t_max, t_max), (self._t_last, t), (self._x_last, x), (self._y_last, y)):
+            a = np.full(merged.size, np.nan)
+            a[old] = before
+            a[new] = np.where(np.isnan(now), a[new], now)
+            state.append(a)
+        self._ship = merged
+        self._t_max, self._t_last, self._x_last, self._y_last = state
 
     # ------------------------------------------------------------ per chunk
     def feed(self, chunk: Chunk) -> pd.DataFrame:
@@ -109,39 +139,40 @@ class CallDetector:
         if len(chunk.statics):  # a ship repeats its static report every few minutes: keep changes only
             self._statics.append(chunk.statics.drop_duplicates(subset=["mmsi", "name", "loa_m", "draft_m",
                                                                        "ship_type"]))
-        p = chunk.positions
-        n = len(p)
+        p = chunk.columns
+        n = len(chunk)
         if n == 0:
             return empty(REFUSED_SCHEMA)
-        mmsi = p["mmsi"].to_numpy(np.int64)
-        t = p["t"].to_numpy(float)
-        x, y = self.geo.project(p["lon"].to_numpy(float), p["lat"].to_numpy(float))
+        mmsi, t = p["mmsi"], p["t"]
+        x, y = self.geo.project(p["lon"], p["lat"])
         code = self.geo.zone_of(x, y)
-        reason = np.full(n, None, object)
+        reason = np.zeros(n, np.int8)  # index into REFUSALS; 0: kept
         bad = code == OUTSIDE
-        reason[bad] = OUTSIDE_AOI
+        reason[bad] = REFUSALS.index(OUTSIDE_AOI)
 
         # order by ship, keeping file order within a ship (stable): ships numbered by a hash
         # factorisation, sorted on the small codes (a radix sort when under 65,536 ships)
         codes, ships = pd.factorize(mmsi, sort=True)
         order = np.argsort(codes.astype(np.uint16) if ships.size < 65_536 else codes, kind="stable")
         gid = codes[order]
-        ms, ts = mmsi[order], t[order]
+        ts = t[order]
         new_ship = np.r_[True, gid[1:] != gid[:-1]]
         starts = np.flatnonzero(new_ship)
-        prev_max = self._last["t_max"].reindex(ships).to_numpy(float)
-        prev_max = np.where(np.isnan(prev_max), -np.inf, prev_max)
+        prev_max, last_t, last_x, last_y = self._carried(ships)
         # running max of time before each message within its ship (file order), incl. earlier chunks
-        span = (np.nanmax(ts) - np.nanmin(ts) + 1.0) if n else 1.0
-        shifted = ts - np.nanmin(ts) + gid * 2 * span
-        run_max = np.maximum.accumulate(shifted) - gid * 2 * span + np.nanmin(ts)
+        t_lo = np.nanmin(ts)
+        span = np.nanmax(ts) - t_lo + 1.0
+        lift = gid * (2 * span)
+        run_max = np.maximum.accumulate(ts - t_lo + lift)
+        run_max -= lift
+        run_max += t_lo
         before = np.r_[-np.inf, run_max[:-1]]
         before[starts] = -np.inf
         before = np.maximum(before, prev_max[gid])
         late = ts < before - self.opt.reorder_window_s
         late_idx = order[late]
         late_idx = late_idx[~bad[late_idx]]
-        reason[late_idx] = OUT_OF_ORDER
+        reason[late_idx] = REFUSALS.index(OUT_OF_ORDER)
         bad[late_idx] = True
         new_max = np.maximum(np.maximum.reduceat(np.where(np.isnan(ts), -np.inf, ts), starts), prev_max)
 
@@ -152,61 +183,56 @@ class CallDetector:
         if not np.all((g[1:] != g[:-1]) | (ts[1:] >= ts[:-1])):
             srt = srt[np.lexsort((ts, g))]
             g, ts = codes[srt], t[srt]
-        ms, xs, ys = mmsi[srt], x[srt], y[srt]
+        xs, ys = x[srt], y[srt]
         m = srt.size
         same = np.zeros(m, bool)
         same[1:] = g[1:] == g[:-1]
         dup = same.copy()
         dup[1:] &= (ts[1:] == ts[:-1]) & (xs[1:] == xs[:-1]) & (ys[1:] == ys[:-1])
         # impossible jumps: a spike away from the previous position and back to the next one
-        lt = self._last.reindex(ships)
-        px = np.where(same, np.r_[np.nan, xs[:-1]][:m], lt["x"].to_numpy(float)[g])
-        py = np.where(same, np.r_[np.nan, ys[:-1]][:m], lt["y"].to_numpy(float)[g])
-        pt = np.where(same, np.r_[np.nan, ts[:-1]][:m], lt["t"].to_numpy(float)[g])
+        # the previous kept position of the same ship: just before, or the last one of an earlier chunk
+        px = np.where(same, np.r_[np.nan, xs[:-1]], last_x[g])
+        py = np.where(same, np.r_[np.nan, ys[:-1]], last_y[g])
+        pt = np.where(same, np.r_[np.nan, ts[:-1]], last_t[g])
         d_in = np.hypot(xs - px, ys - py)
         jump_in = (d_in > self.opt.jump_min_m) & (d_in / np.maximum(ts - pt, 1.0) > self.opt.max_speed_kn * KNOT)
         jump_out = np.ones(m, bool)
         jump_out[:-1] = jump_in[1:] & same[1:]
         spike = jump_in & jump_out & ~dup
         for mask, why in ((dup, DUPLICATE), (spike, SPEED_JUMP)):
-            reason[srt[mask]] = why
+            reason[srt[mask]] = REFUSALS.index(why)
             bad[srt[mask]] = True
         ok = ~(dup | spike)
         if not ok.all():
             srt = srt[ok]
-            ms, ts, xs, ys, g = ms[ok], ts[ok], xs[ok], ys[ok], g[ok]
+            ts, xs, ys, g = ts[ok], xs[ok], ys[ok], g[ok]
         self.positions_kept += srt.size
 
         # state of each position: its zone; a berth strip counts only when (nearly) stopped
         c = code[srt]
-        sog = p["sog"].to_numpy(float)[srt]
-        status = p["status"].to_numpy(float)[srt]
-        stopped = (sog < self.opt.berth_sog_kn) | (np.isnan(sog) & (status == 5))
+        sog = p["sog"][srt]
+        stopped = (sog < self.opt.berth_sog_kn) | (np.isnan(sog) & (p["status"][srt] == 5))
         moving_in_berth = (self._kind[c] == BERTH) & ~stopped
         c = np.where(moving_in_berth, self._harbour[c], c)
+        t_last, x_last, y_last = np.full(ships.size, np.nan), np.full(ships.size, np.nan), np.full(ships.size, np.nan)
         if srt.size:
             brk = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (c[1:] != c[:-1])])
             ends = np.r_[brk[1:], srt.size] - 1
             cnt = ends - brk + 1
             self._runs.append(pd.DataFrame({
-                "mmsi": ms[brk], "code": c[brk], "t_first": ts[brk], "t_last": ts[ends], "n": cnt,
+                "mmsi": ships[g[brk]], "code": c[brk], "t_first": ts[brk], "t_last": ts[ends], "n": cnt,
                 "x": np.add.reduceat(xs, brk) / cnt, "y": np.add.reduceat(ys, brk) / cnt,
                 "sog_min": np.fmin.reduceat(np.where(np.isnan(sog), np.inf, sog), brk)}))
-            last_i = np.r_[np.flatnonzero(g[1:] != g[:-1]), ms.size - 1]
-            upd = pd.DataFrame({"t": ts[last_i], "x": xs[last_i], "y": ys[last_i]}, index=ms[last_i])
-        else:
-            upd = pd.DataFrame(columns=["t", "x", "y"], dtype=float)
-        upd = upd.reindex(ships)
-        upd["t_max"] = new_max
-        upd.index.name = "mmsi"
-        old = self._last.reindex(ships)
-        upd[["t", "x", "y"]] = upd[["t", "x", "y"]].fillna(old[["t", "x", "y"]])
-        self._last = pd.concat([self._last[~self._last.index.isin(ships)], upd[["t_max", "t", "x", "y"]]])
+            last_i = np.r_[np.flatnonzero(g[1:] != g[:-1]), g.size - 1]
+            t_last[g[last_i]], x_last[g[last_i]], y_last[g[last_i]] = ts[last_i], xs[last_i], ys[last_i]
+        self._carry(ships, new_max, t_last, x_last, y_last)
 
         r = np.flatnonzero(bad)
-        return pd.DataFrame({"line": p["line"].to_numpy()[r], "reason": reason[r], "mmsi": mmsi[r].astype(float),
-                             "t": t[r], "lat": p["lat"].to_numpy()[r], "lon": p["lon"].to_numpy()[r],
-                             "raw": None}).astype(REFUSED_SCHEMA)
+        if r.size == 0:
+            return empty(REFUSED_SCHEMA)
+        return pd.DataFrame({"line": p["line"][r], "reason": pd.Series(np.array(REFUSALS, object)[reason[r]], dtype=object),
+                             "mmsi": mmsi[r].astype(float), "t": t[r], "lat": p["lat"][r], "lon": p["lon"][r],
+                             "raw": pd.Series([None] * r.size, dtype=object)})
 
     # ------------------------------------------------------------ at the end
     def runs(self) -> pd.DataFrame:
@@ -253,6 +279,10 @@ class CallDetector:
             mm = runs["mmsi"].to_numpy(np.int64)
             bounds = np.flatnonzero(np.r_[True, mm[1:] != mm[:-1], True])
             cols = {c: runs[c].to_numpy() for c in RUN_COLUMNS[1:]}
+            # the per-run loops below read Python lists: scalar access is several times a numpy array's
+            code = cols["code"]
+            cols.update(kind=self._kind[code].tolist(), port=self._port[code].tolist(),
+                        t0=cols["t_first"].tolist(), t1=cols["t_last"].tolist())
             for a, b in zip(bounds[:-1], bounds[1:]):
                 if int(mm[a]) in other_types:
                     continue
@@ -289,8 +319,7 @@ class CallDetector:
     def _visits(self, cols: dict, a: int, b: int) -> Iterable[list[int]]:
         """Cut one ship's runs [a, b) into visits: lists of run indices (sea runs between port
         zones included, and the first run after the visit, which tells when the ship left)."""
-        code, t0, t1 = cols["code"], cols["t_first"], cols["t_last"]
-        kind, port = self._kind[code], self._port[code]
+        kind, port, t0, t1 = cols["kind"], cols["port"], cols["t0"], cols["t1"]
         visit: list[int] = []
         sea: list[int] = []
         berthed, vport = False, ""
@@ -317,25 +346,24 @@ class CallDetector:
 
     def _call(self, cols: dict, visit: list[int], kind_of: np.ndarray, zones) -> dict | None:
         """The call of one visit (None: the ship only passed through)."""
-        code, t0, t1, n = cols["code"], cols["t_first"], cols["t_last"], cols["n"]
+        code, n, kind, t0, t1 = cols["code"], cols["n"], cols["kind"], cols["t0"], cols["t1"]
         idx = np.asarray(visit)
-        kind = kind_of[code[idx]]
-        port_runs = idx[kind != SEA]
+        port_runs = idx[kind_of[code[idx]] != SEA].tolist()
         berth_min = self.opt.berth_min_minutes * 60
-        q = [i for i in port_runs if kind_of[code[i]] == BERTH and t1[i] - t0[i] >= berth_min]
-        before = q[0] if q else idx[-1] + 1
-        anchor_runs = [i for i in port_runs if kind_of[code[i]] == ANCHORAGE and i < before]
+        q = [i for i in port_runs if kind[i] == BERTH and t1[i] - t0[i] >= berth_min]
+        before = q[0] if q else visit[-1] + 1
+        anchor_runs = [i for i in port_runs if kind[i] == ANCHORAGE and i < before]
         anchored = bool(anchor_runs) and (
             sum(t1[i] - t0[i] for i in anchor_runs) >= self.opt.anchored_min_minutes * 60
             or min(cols["sog_min"][i] for i in anchor_runs) < self.opt.anchor_sog_kn)
         if not anchored:  # passing through the anchorage area is not waiting there
-            port_runs = np.asarray([i for i in port_runs if kind_of[code[i]] != ANCHORAGE or i > before], int)
+            port_runs = [i for i in port_runs if kind[i] != ANCHORAGE or i > before]
             anchor_runs = []
             if not q:
                 return None
         first = port_runs[0]
-        k_first = kind_of[code[first]]
-        after = {i: j for i, j in zip(idx[:-1], idx[1:])}
+        k_first = kind[first]
+        after = dict(zip(visit[:-1], visit[1:]))
 
         def next_t(i: int) -> float:
             j = after.get(i)
@@ -346,7 +374,7 @@ class CallDetector:
                "terminal": None, "port": zones[code[first] - 1].port, "x": np.nan, "y": np.nan,
                "berth_shifts": 0, "positions": int(n[idx].sum())}
         if not q:
-            inside = [i for i in port_runs if kind_of[code[i]] in (CHANNEL, HARBOUR) and i > anchor_runs[0]]
+            inside = [i for i in port_runs if kind[i] in (CHANNEL, HARBOUR) and i > anchor_runs[0]]
             if inside:
                 row["t_channel_in"] = float(t0[inside[0]])
             row["t_depart"] = next_t(port_runs[-1])
@@ -361,11 +389,11 @@ class CallDetector:
             shifts += int(code[j] != code[i] or moved)
         row["berth_shifts"] = shifts
         if anchor_runs:
-            inbound = [i for i in port_runs if anchor_runs[-1] < i <= b0 and kind_of[code[i]] in (CHANNEL, HARBOUR, BERTH)]
+            inbound = [i for i in port_runs if anchor_runs[-1] < i <= b0 and kind[i] in (CHANNEL, HARBOUR, BERTH)]
             row["t_channel_in"] = float(t0[inbound[0]])
         elif k_first == CHANNEL:
             row["t_channel_in"] = row["t_arrival"]
-        out = [i for i in idx if i > bl and kind_of[code[i]] in (SEA, ANCHORAGE)]
+        out = [i for i in visit if i > bl and kind[i] in (SEA, ANCHORAGE)]
         row["t_depart"] = float(t0[out[0]]) if out else np.nan
         return row
 
@@ -389,25 +417,31 @@ def _merge(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _with_statics(calls: pd.DataFrame, statics: pd.DataFrame) -> pd.DataFrame:
-    """Name, length and draught of each call: the last report before arrival, else the first after."""
+    """Name, length and draught of each call: the last report before arrival, else the first after.
+
+    ``statics`` is sorted by ship and time (:meth:`CallDetector.statics`); a few reports a ship,
+    so each call looks its ship's up with two binary searches."""
     calls = calls.copy()
     t_ref = calls["t_arrival"].astype(float).fillna(calls["t_berth"].astype(float))
-    t_ref = t_ref.fillna(calls["t_depart"].astype(float)).fillna(0.0)
-    calls["_t"] = t_ref.to_numpy(float)
-    calls["_i"] = np.arange(len(calls))
+    t_ref = t_ref.fillna(calls["t_depart"].astype(float)).fillna(0.0).to_numpy(float)
+    call_mmsi = calls["mmsi"].to_numpy(np.int64)
     for col in ("name", "loa_m", "draft_m"):
-        s = statics.dropna(subset=[col])[["mmsi", "t", col]].copy()
-        s["t"] = s["t"].fillna(-np.inf)
-        if len(calls) == 0 or len(s) == 0:
-            calls[col] = None if col == "name" else np.nan
-            continue
-        s = s.sort_values("t", kind="stable")
-        left = calls[["_t", "mmsi", "_i"]].sort_values("_t", kind="stable")
-        back = pd.merge_asof(left, s, left_on="_t", right_on="t", by="mmsi", direction="backward")
-        fwd = pd.merge_asof(left, s, left_on="_t", right_on="t", by="mmsi", direction="forward")
-        v = back.set_index("_i")[col].combine_first(fwd.set_index("_i")[col])
-        calls[col] = v.reindex(calls["_i"]).to_numpy()
-    return calls.drop(columns=["_t", "_i"])
+        s = statics.dropna(subset=[col])
+        values = np.full(len(calls), None, object) if col == "name" else np.full(len(calls), np.nan)
+        if len(calls) and len(s):
+            st = s["t"].fillna(-np.inf).to_numpy(float)
+            sm = s["mmsi"].to_numpy(np.int64)
+            order = np.lexsort((st, sm))  # by ship, then time, ties in their order (stable)
+            st, sm, sv = st[order], sm[order], s[col].to_numpy()[order]
+            lo, hi = np.searchsorted(sm, call_mmsi, "left"), np.searchsorted(sm, call_mmsi, "right")
+            for k in np.flatnonzero(hi > lo):
+                a, b = lo[k], hi[k]
+                i = a + np.searchsorted(st[a:b], t_ref[k], "right") - 1  # last report at or before
+                if i < a:
+                    i = a + np.searchsorted(st[a:b], t_ref[k], "left")  # else the first one after
+                values[k] = sv[i]
+        calls[col] = values
+    return calls
 
 
 # ---------------------------------------------------------------------- driver
@@ -437,7 +471,7 @@ def detect_calls(files: Iterable[str | Path], out_dir: str | Path, geofences: Ge
     started, cpu = time.perf_counter(), time.process_time()
     qtmp = out / f".quarantine.csv.{os.getpid()}.tmp"
     try:
-        with open(qtmp, "w", encoding="utf-8", newline="") as q:
+        with _freed_memory_kept(), open(qtmp, "w", encoding="utf-8", newline="") as q:
             q.write(",".join(QUARANTINE_COLUMNS) + "\n")
             for f in files:
                 for chunk in read_ais(f, chunk_rows):
@@ -459,6 +493,31 @@ def detect_calls(files: Iterable[str | Path], out_dir: str | Path, geofences: Ge
         if qtmp.exists():
             qtmp.unlink()
     return calls, summary
+
+
+@contextmanager
+def _freed_memory_kept() -> Iterator[None]:
+    """While reading, keep the memory freed between chunks in the process instead of handing it
+    back to the kernel after each chunk (glibc's default for blocks of megabytes): each chunk's
+    arrays then reuse the pages of the last one's rather than fault in fresh zeroed pages, which
+    cost about a fifth of the CPU time. Peak memory is unchanged; it is handed back at the end.
+    The settings are the process's: set on entry, put back to glibc's fixed defaults on exit (its
+    self-tuning of the mapping threshold stays off). A no-op where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt, malloc_trim = libc.mallopt, libc.malloc_trim
+    except (OSError, AttributeError):
+        yield
+        return
+    m_trim_threshold, m_mmap_threshold, default = -1, -3, 128 * 1024
+    mallopt(m_mmap_threshold, 32 * 1024 * 1024)  # glibc's largest; blocks above it are mapped anew
+    mallopt(m_trim_threshold, 1 << 30)
+    try:
+        yield
+    finally:
+        mallopt(m_trim_threshold, default)
+        mallopt(m_mmap_threshold, default)
+        malloc_trim(0)
 
 
 def _quarantine_frame(refused: pd.DataFrame, f: Path) -> pd.DataFrame:

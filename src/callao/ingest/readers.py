@@ -14,7 +14,7 @@ import gzip
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -74,18 +74,38 @@ class AISFormatError(ValueError):
     """A file that is not AIS in a layout we read (the message names the file and what was expected)."""
 
 
+_EMPTY: dict[tuple, pd.DataFrame] = {}
+
+
 def empty(schema: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=d) for c, d in schema.items()})
+    """A frame with the schema's columns and no rows (a copy of one built once: pandas is slow at it)."""
+    key = tuple(schema.items())
+    if key not in _EMPTY:
+        _EMPTY[key] = pd.DataFrame({c: pd.Series(dtype=d) for c, d in schema.items()})
+    return _EMPTY[key].copy()
 
 
-@dataclass
 class Chunk:
-    """A slice of one file: its positions, static reports and refused lines (see the *_SCHEMA dicts)."""
+    """A slice of one file: its positions, static reports and refused lines (see the *_SCHEMA dicts).
 
-    messages: int
-    positions: pd.DataFrame
-    statics: pd.DataFrame = field(default_factory=lambda: empty(STATICS_SCHEMA))
-    refused: pd.DataFrame = field(default_factory=lambda: empty(REFUSED_SCHEMA))
+    ``positions`` may be given as a DataFrame or as one numpy array per column; it is kept as
+    arrays (:attr:`columns`, what the detector reads, no DataFrame built) and shown as a DataFrame
+    on demand (:attr:`positions`)."""
+
+    def __init__(self, messages: int, positions: pd.DataFrame | dict[str, np.ndarray],
+                 statics: pd.DataFrame | None = None, refused: pd.DataFrame | None = None) -> None:
+        self.messages = messages
+        self.columns = {c: np.asarray(positions[c], dtype=d) for c, d in POSITIONS_SCHEMA.items()}
+        self.statics = empty(STATICS_SCHEMA) if statics is None else statics
+        self.refused = empty(REFUSED_SCHEMA) if refused is None else refused
+
+    @property
+    def positions(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns)
+
+    def __len__(self) -> int:
+        """Positions in the chunk."""
+        return len(self.columns["t"])
 
 
 # ------------------------------------------------------------------ layout detection
@@ -258,6 +278,7 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
     parsed: dict[bytes, object] = {}  # sentence → NMEAMessage, or the reason it is refused
     cache: dict[bytes, tuple] = {}  # identical payloads (a moored ship, static reports) decode once
     singles: dict[bytes, tuple] = {}  # a single-part sentence seen before → its fields, no other work
+    plain: dict[bytes, tuple] = {}  # ... and if it is a plain position: (mmsi, lat, lon, sog, cog, status)
 
     def fields(parts: list) -> tuple:
         """(refusal reason or None, mmsi, position fields or None, static fields or None)."""
@@ -303,7 +324,12 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
         if len(parts) == 1:
             if len(singles) > 200_000:
                 singles.clear()
+                plain.clear()
             singles[raw] = got
+            reason, mmsi, position, static = got
+            if reason is None and static is None and position is not None and (
+                    abs(position[0]) <= 90 and abs(position[1]) <= 180):
+                plain[raw] = (mmsi, *position)
         emit(got, line, raws, t)
 
     def emit(got: tuple, line: int, raws: bytes, t: float) -> None:
@@ -327,18 +353,31 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
             for p in pending.pop(key):
                 cur.refuse(p[0], UNPAIRED, p[1], p[2])
 
+    pos_rows, ref_rows = cur.pos, cur.ref["t"]  # the chunk's rows so far (for its size)
     with open_binary(path) as f:
         for line_no, line in enumerate(f, start=1):
             sentence, t = split_line(line)
+            row = plain.get(sentence)
+            if row is not None and t == t:  # the most common line: a known position report, timed
+                cur.messages += 1
+                pos_rows.append((row[0], t, row[1], row[2], row[3], row[4], row[5], line_no))
+                if line_no % 1000 == 0:
+                    flush_stale(line_no)
+                if len(pos_rows) + len(ref_rows) >= chunk_rows:
+                    yield cur.chunk()
+                    cur = _NmeaChunk()
+                    pos_rows, ref_rows = cur.pos, cur.ref["t"]
+                continue
             got = singles.get(sentence)
             if got is not None:  # the same single-part sentence again: its fields are known
                 cur.messages += 1
                 emit(got, line_no, sentence, t)
                 if line_no % 1000 == 0:
                     flush_stale(line_no)
-                if len(cur.pos) + len(cur.ref["t"]) >= chunk_rows:
+                if len(pos_rows) + len(ref_rows) >= chunk_rows:
                     yield cur.chunk()
                     cur = _NmeaChunk()
+                    pos_rows, ref_rows = cur.pos, cur.ref["t"]
                 continue
             if not sentence:
                 if line.strip() and not line.lstrip().startswith(b"#"):
@@ -383,9 +422,10 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
                     cur.refuse(line_no, UNPAIRED, sentence, t)
             if line_no % 1000 == 0:
                 flush_stale(line_no)
-            if len(cur.pos) + len(cur.ref["t"]) >= chunk_rows:
+            if len(pos_rows) + len(ref_rows) >= chunk_rows:
                 yield cur.chunk()
                 cur = _NmeaChunk()
+                pos_rows, ref_rows = cur.pos, cur.ref["t"]
         for parts in pending.values():
             for p in parts:
                 cur.refuse(p[0], UNPAIRED, p[1], p[2])
@@ -414,7 +454,7 @@ LAYOUTS = {
 NUMERIC = ("mmsi", "lat", "lon", "sog", "cog", "loa_m", "draft_m")
 
 
-def _csv_header(path: Path, spec: CsvLayout) -> tuple[list[str], dict[str, str], bool]:
+def csv_header(path: Path, spec: CsvLayout) -> tuple[list[str], dict[str, str], bool]:
     """The file's column names, our name → its column, and whether it is gzip-compressed."""
     with open_binary(path) as f:
         header_line = f.readline()
@@ -426,15 +466,15 @@ def _csv_header(path: Path, spec: CsvLayout) -> tuple[list[str], dict[str, str],
     return header, cols, gz
 
 
-def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chunk]:
-    """Stream a MarineCadastre or DMA CSV, about ``chunk_rows`` rows a chunk.
+CSV_BLOCK_BYTES = 1 << 20
+"""Bytes pyarrow parses at a time: a block that fits in the CPU's cache parses about twice as fast
+as one of tens of megabytes; the blocks are gathered into chunks of ``chunk_rows`` rows."""
 
-    pyarrow's streaming CSV reader (decompression, parsing and time parsing in C) reads only the
-    columns we use, with explicit types. If a value does not convert (a word in a number column),
-    the rest of the file is read again as text from the first unread row, and each bad row is
-    refused with its column and value named. Line numbers are those of the file's non-empty lines."""
+
+def csv_convert_options(layout: str, cols: dict[str, str]) -> tuple[dict, dict, pacsv.ConvertOptions]:
+    """(number columns' types, text columns' types, pyarrow's options) to read the columns we use
+    (``cols``: our name → the file's column) typed, times parsed by arrow."""
     spec = LAYOUTS[layout]
-    header, cols, gz = _csv_header(path, spec)
     str_types = {cols[c]: pa.string() for c in ("name", "status", "ship_type", "mobile") if c in cols}
     num_types = {cols[c]: pa.float64() for c in NUMERIC if c in cols}
     num_types[cols["mmsi"]] = pa.int64()
@@ -445,8 +485,23 @@ def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chu
         include_columns=list(cols.values()), column_types={**num_types, **str_types, cols["t"]: pa.timestamp("s")},
         timestamp_parsers=[spec.time_format] if spec.time_format else None,
         strings_can_be_null=True, quoted_strings_can_be_null=True)
+    return num_types, str_types, typed
+
+
+def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chunk]:
+    """Stream a MarineCadastre or DMA CSV, ``chunk_rows`` good rows a chunk (the last one fewer).
+
+    pyarrow's streaming CSV reader (decompression, parsing and time parsing in C) reads only the
+    columns we use, with explicit types, in cache-sized blocks (:data:`CSV_BLOCK_BYTES`). If a value
+    does not convert (a word in a number column), the rest of the file is read again as text from
+    the first row not yet delivered, and each bad row is refused with its column and value named.
+    Line numbers are those of the file's non-empty lines."""
+    spec = LAYOUTS[layout]
+    header, cols, gz = csv_header(path, spec)
+    num_types, str_types, typed = csv_convert_options(layout, cols)
     as_text = pacsv.ConvertOptions(include_columns=list(cols.values()),
                                    column_types={c: pa.string() for c in cols.values()}, strings_can_be_null=True)
+    chunk_rows = max(int(chunk_rows), 1)
     consumed = 0  # data rows (non-empty lines after the header) already yielded
     convert = typed
     while True:
@@ -456,13 +511,26 @@ def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chu
             bad_rows.append((row.number, row.text))
             return "skip"
 
+        def emit(batches: list[pa.RecordBatch], lines: list[np.ndarray], j: int, last: bool = False):
+            """A chunk of the gathered batches and the bad rows up to their last line; the next bad row."""
+            line = np.concatenate(lines) if lines else np.empty(0, np.int64)
+            k = j
+            while k < len(bad_rows) and (last or (line.size and bad_rows[k][0] <= line[-1])):
+                k += 1
+            table = pa.Table.from_batches(batches) if batches else None
+            return _chunk(table, line, bad_rows[j:k], cols, spec, layout, num_types, str_types,
+                          typed=convert is typed), k, (int(line[-1]) - 1 if line.size else None)
+
         stream = pa.input_stream(str(path), compression="gzip" if gz else None)
         try:
             reader = pacsv.open_csv(
                 stream, read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, skip_rows_after_names=consumed,
-                                                       use_threads=False, block_size=max(chunk_rows, 1000) * 110),
+                                                       use_threads=False, block_size=CSV_BLOCK_BYTES),
                 parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid), convert_options=convert)
-            start, j = consumed + 2, 0  # the file's row number of the next row (the header is row 1)
+            start, j, jb = consumed + 2, 0, 0  # next row's number in the file (the header is row 1); bad rows
+            held: list[pa.RecordBatch] = []  # parsed rows not yet yielded, with their line numbers
+            held_lines: list[np.ndarray] = []
+            n_held = 0
             for batch in reader:
                 # the rows of this batch: its good rows plus the bad ones among them
                 end, j0 = start + batch.num_rows, j
@@ -471,11 +539,28 @@ def read_csv(path: Path, layout: str, chunk_rows: int = 250_000) -> Iterator[Chu
                 line = np.arange(start, end, dtype=np.int64)
                 if j > j0:
                     line = np.delete(line, np.array([r[0] for r in bad_rows[j0:j]], np.int64) - start)
-                yield _chunk(pa.Table.from_batches([batch]), line, bad_rows[j0:j], cols, spec, layout,
-                             num_types, str_types, typed=convert is typed)
-                consumed, start = end - 2, end
-            if j < len(bad_rows):  # bad rows after the last good one
-                yield _chunk(None, np.empty(0, np.int64), bad_rows[j:], cols, spec, layout, num_types, str_types)
+                start = end
+                held.append(batch)
+                held_lines.append(line)
+                n_held += batch.num_rows
+                while n_held >= chunk_rows:  # a full chunk: the first chunk_rows held rows
+                    take, take_lines, rest, rest_lines, need = [], [], [], [], chunk_rows
+                    for b, ln in zip(held, held_lines):
+                        if need >= b.num_rows:
+                            take.append(b), take_lines.append(ln)
+                        elif need > 0:
+                            take.append(b.slice(0, need)), take_lines.append(ln[:need])
+                            rest.append(b.slice(need)), rest_lines.append(ln[need:])
+                        else:
+                            rest.append(b), rest_lines.append(ln)
+                        need -= b.num_rows
+                    chunk, jb, done = emit(take, take_lines, jb)
+                    yield chunk
+                    consumed = done
+                    held, held_lines, n_held = rest, rest_lines, n_held - chunk_rows
+            if held or jb < len(bad_rows):  # the last rows, and bad rows after the last good one
+                chunk, jb, _ = emit(held, held_lines, jb, last=True)
+                yield chunk
         except pa.ArrowInvalid:
             if convert is not typed:
                 raise
@@ -494,8 +579,7 @@ def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, s
         refused.append(pd.DataFrame({"line": [r[0] for r in bad_rows], "reason": MALFORMED,
                                      "raw": [r[1] for r in bad_rows]}))
     if table is None:
-        return Chunk(len(bad_rows), empty(POSITIONS_SCHEMA), empty(STATICS_SCHEMA),
-                     pd.concat(refused, ignore_index=True).reindex(columns=list(REFUSED_SCHEMA)).astype(REFUSED_SCHEMA))
+        return Chunk(len(bad_rows), empty(POSITIONS_SCHEMA), empty(STATICS_SCHEMA), _stack_refused(refused))
     messages = table.num_rows + len(bad_rows)
     if not typed:
         table, line, bad = _coerce(table, cols, spec, num_types, str_types, line)
@@ -506,8 +590,9 @@ def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, s
     mmsi = pc.fill_null(d["mmsi"], 0).to_numpy() if not mmsi_valid.all() else d["mmsi"].to_numpy()
     tcol = d["t"]
     t_valid = np.ones(n, bool) if tcol.null_count == 0 else pc.is_valid(tcol).to_numpy(zero_copy_only=False)
-    t = pc.cast(tcol, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
-    t[~t_valid] = np.nan
+    t = tcol.to_numpy(zero_copy_only=False).view(np.int64).astype(np.float64)  # datetime64[s] → seconds
+    if tcol.null_count:
+        t[~t_valid] = np.nan
     lat = d["lat"].to_numpy(zero_copy_only=False).astype(float, copy=False)
     lon = d["lon"].to_numpy(zero_copy_only=False).astype(float, copy=False)
 
@@ -521,16 +606,17 @@ def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, s
         status = _map_text(d["status"], NAV_STATUS_TEXT)
     else:
         status = num("status")
-    keep = (np.abs(lat) <= 90) & (np.abs(lon) <= 180) & t_valid & mmsi_valid
+    located = (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    keep = located & t_valid & mmsi_valid if tcol.null_count or d["mmsi"].null_count else located.copy()
     other = None
     if layout == "dma" and "mobile" in d:
-        mobile = pc.utf8_lower(d["mobile"].fill_null("")).to_numpy(zero_copy_only=False)
-        other = ~np.isin(mobile, ["class a", "class b"])
+        words, idx = _words(d["mobile"])
+        other = ~np.isin(np.array(words, object), ["class a", "class b"])[idx] if words else np.zeros(n, bool)
         keep &= ~other
     if not keep.all():
         reason = np.full(n, None, object)
         reason[~t_valid] = NO_TIME
-        reason[~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))] = NOT_AVAILABLE
+        reason[~located] = NOT_AVAILABLE
         if other is not None:
             reason[other] = UNSUPPORTED
         reason[~mmsi_valid] = f"{BAD_VALUE}: {cols['mmsi']}=''"
@@ -538,54 +624,83 @@ def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, s
         refused.append(pd.DataFrame({"line": line[bad], "reason": reason[bad], "mmsi": np.where(mmsi_valid, mmsi, np.nan)[bad],
                                      "t": t[bad], "lat": lat[bad], "lon": lon[bad]}))
         mmsi, t, lat, lon, sog, cog, status, line = (a[keep] for a in (mmsi, t, lat, lon, sog, cog, status, line))
-    positions = pd.DataFrame({"mmsi": mmsi.astype(np.int64, copy=False), "t": t, "lat": lat, "lon": lon,
-                              "sog": np.where(sog >= 102.2, np.nan, sog), "cog": np.where(cog >= 360, np.nan, cog),
-                              "status": status, "line": line})
+    positions = {"mmsi": mmsi.astype(np.int64, copy=False), "t": t, "lat": lat, "lon": lon,
+                 "sog": np.where(sog >= 102.2, np.nan, sog), "cog": np.where(cog >= 360, np.nan, cog),
+                 "status": status, "line": line}
     statics = _statics(d, mmsi, t, keep, layout)
-    ref = (pd.concat(refused, ignore_index=True).reindex(columns=list(REFUSED_SCHEMA)).astype(REFUSED_SCHEMA)
-           if refused else empty(REFUSED_SCHEMA))
-    return Chunk(messages, positions, statics, ref)
+    return Chunk(messages, positions, statics, _stack_refused(refused))
+
+
+def _stack_refused(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Refused rows from several frames (each with some of the REFUSED_SCHEMA columns) as one
+    frame with all of them, column by column (pandas' concat and casts cost more than the rows)."""
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        return empty(REFUSED_SCHEMA)
+    out = {}
+    for col, dtype in REFUSED_SCHEMA.items():
+        if dtype == "object":
+            values = np.concatenate([part[col].to_numpy(object) if col in part else np.full(len(part), None, object)
+                                     for part in parts])
+            out[col] = pd.Series(values, dtype=object)
+        else:
+            out[col] = np.concatenate([part[col].to_numpy(dtype) if col in part else np.full(len(part), np.nan)
+                                       for part in parts]).astype(dtype)
+    return pd.DataFrame(out)
 
 
 def _statics(d: dict, mmsi: np.ndarray, t: np.ndarray, keep: np.ndarray, layout: str) -> pd.DataFrame:
     """The first row of every ship in the batch with its name, length, draught and ship type
-    (``mmsi`` and ``t`` are of the kept rows, ``keep`` marks them among the batch's rows)."""
+    (``mmsi`` and ``t`` are of the kept rows, ``keep`` marks them among the batch's rows): one
+    row a ship, whatever the number of its positions."""
     if mmsi.size == 0:
         return empty(STATICS_SCHEMA)
-    first = np.flatnonzero(~pd.Series(mmsi).duplicated().to_numpy())
-    order = np.argsort(mmsi[first], kind="stable")  # by ship, as before
-    first = first[order]
+    codes, _ = pd.factorize(mmsi)  # numbered in order of first appearance
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    first = first[np.argsort(mmsi[first], kind="stable")]  # by ship
     rows = np.flatnonzero(keep)[first] if not keep.all() else first
     take = pa.array(rows)
-    out = {"mmsi": mmsi[first], "t": t[first]}
-    out["name"] = (d["name"].take(take).to_pandas().str.strip().replace("", None).to_numpy(object)
-                   if "name" in d else np.full(rows.size, None, object))
+    out = {"mmsi": mmsi[first].astype(np.int64), "t": t[first].astype(float)}
+    if "name" in d:
+        names = [None if v is None else v.strip() or None for v in d["name"].take(take).to_pylist()]
+        out["name"] = pd.Series(names, dtype=object)
+    else:
+        out["name"] = pd.Series([None] * rows.size, dtype=object)
     for c in ("loa_m", "draft_m"):
         v = d[c].take(take).to_numpy(zero_copy_only=False).astype(float) if c in d else np.full(rows.size, np.nan)
         out[c] = np.where(v > 0, v, np.nan)
     if "ship_type" in d:
         st = d["ship_type"].take(take)
-        if pa.types.is_string(st.type):
+        if pa.types.is_string(st.type) or pa.types.is_dictionary(st.type):
             st = _map_text(st, SHIP_TYPE_TEXT, other=90.0)
         else:
             st = st.to_numpy(zero_copy_only=False).astype(float)
         out["ship_type"] = np.where(st > 0, st, np.nan)
     else:
         out["ship_type"] = np.full(rows.size, np.nan)
-    return pd.DataFrame(out).astype(STATICS_SCHEMA)
+    return pd.DataFrame(out)
+
+
+def _words(col: pa.ChunkedArray | pa.Array) -> tuple[list[str], np.ndarray]:
+    """A text column as its distinct words (trimmed, lower case; a missing value is ``""``) and each
+    row's index into them: the words are worked on once each, not once a row."""
+    words: dict[str, int] = {}
+    rows = []
+    for part in (col.chunks if isinstance(col, pa.ChunkedArray) else [col]):
+        if not pa.types.is_dictionary(part.type):
+            part = pc.dictionary_encode(part)
+        here = pc.utf8_lower(pc.utf8_trim_whitespace(part.dictionary.cast(pa.string()))).to_pylist()
+        remap = np.array([words.setdefault(w or "", len(words)) for w in here] + [words.setdefault("", len(words))],
+                         np.int64)  # the last entry: a missing value
+        rows.append(remap[pc.fill_null(part.indices, len(here)).to_numpy(zero_copy_only=False).astype(np.int64)])
+    return list(words), (np.concatenate(rows) if rows else np.empty(0, np.int64))
 
 
 def _map_text(col: pa.ChunkedArray, mapping: dict[str, int], other: float = np.nan) -> np.ndarray:
-    """Words → codes (case-insensitive); unknown words → ``other``, empty → NaN."""
-    words = pc.utf8_lower(pc.utf8_trim_whitespace(col.fill_null("")))
-    keys = list(mapping)
-    idx = pc.index_in(words, value_set=pa.array(keys)).to_numpy(zero_copy_only=False)
-    codes = np.array([mapping[k] for k in keys], float)
-    found = ~np.isnan(idx.astype(float))
-    out = np.full(len(words), other, float)
-    out[found] = codes[idx[found].astype(np.int64)]
-    out[(words.to_numpy(zero_copy_only=False) == "") | (words.to_numpy(zero_copy_only=False) == "undefined")] = np.nan
-    return out
+    """Words → codes (case-insensitive); unknown words → ``other``, empty or "undefined" → NaN."""
+    words, idx = _words(col)
+    lut = np.array([np.nan if w in ("", "undefined") else float(mapping.get(w, other)) for w in words], float)
+    return lut[idx] if len(words) else np.full(len(idx), np.nan)
 
 
 def _coerce(table: pa.Table, cols: dict[str, str], spec: CsvLayout, num_types: dict, str_types: dict,
