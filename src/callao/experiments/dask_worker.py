@@ -12,21 +12,15 @@ import os
 
 from distributed import WorkerPlugin
 
+from callao import allocator
+
 WARM_YEARS = 0.005
 """Simulated years of :func:`warm_engine`'s short run (about two days)."""
 
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-"""glibc ``mallopt`` parameters (malloc.h)."""
-MMAP_THRESHOLD_MAX = 32 * 2**20
-"""glibc's ceiling of its dynamic mmap threshold on 64-bit systems, bytes; the trim threshold
-follows at twice it."""
 SLOWER_CALLBACKS_MS = {"tick": 1000.0, "memory_monitor": 1000.0}
 """Worker callbacks run less often during replications, milliseconds: ``tick`` (the event loop's
 latency probe, every 20 ms by default) and ``memory_monitor`` (the memory-limit check, every
 100 ms) wake the event loop, which then takes the GIL from the running replication."""
-GLIBC_MMAP_THRESHOLD = 128 * 2**10
-"""glibc's default (fixed, once ``MALLOC_TRIM_THRESHOLD_`` is set) mmap threshold, bytes."""
-
 
 @functools.cache
 def warm_engine() -> None:
@@ -37,19 +31,6 @@ def warm_engine() -> None:
     from callao.sim import simulate
 
     simulate("callao", seed=0, years=WARM_YEARS).kpis  # noqa: B018 (computed for its side effect)
-
-
-def _glibc():
-    """The C library if it is glibc (has ``mallopt``), else None."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.gnu_get_libc_version  # noqa: B018 (glibc only)
-        return libc
-    except (OSError, AttributeError):
-        return None
 
 
 def _pinned_malloc() -> int | None:
@@ -105,10 +86,9 @@ class ReplicationWorkerPlugin(WorkerPlugin):
             if pc is not None and pc.callback_time < ms:
                 self._intervals[name] = pc.callback_time
                 _reschedule(pc, ms)
-        libc, pinned = _glibc(), _pinned_malloc()
-        if libc is not None and pinned is not None:
-            libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX)
-            libc.mallopt(M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD_MAX)
+        pinned = _pinned_malloc()
+        if pinned is not None and allocator.set_thresholds(allocator.MMAP_THRESHOLD_MAX,
+                                                           2 * allocator.MMAP_THRESHOLD_MAX):
             self._malloc = pinned
         try:
             await asyncio.to_thread(warm_engine)
@@ -124,10 +104,8 @@ class ReplicationWorkerPlugin(WorkerPlugin):
             pc = worker.periodic_callbacks.get(name)
             if pc is not None:
                 _reschedule(pc, ms)
-        libc = _glibc()
-        if libc is not None and self._malloc is not None:
-            libc.mallopt(M_MMAP_THRESHOLD, GLIBC_MMAP_THRESHOLD)
-            libc.mallopt(M_TRIM_THRESHOLD, self._malloc)
+        if self._malloc is not None:
+            allocator.set_thresholds(allocator.GLIBC_MMAP_THRESHOLD, self._malloc)
         self._profiler, self._intervals, self._malloc = {}, {}, None
 
 

@@ -19,8 +19,6 @@ call's times off them (see ``docs/data.md``).
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from callao import allocator
 from callao.ingest.calls import conform
 from callao.ingest.geofences import ANCHORAGE, BERTH, CHANNEL, HARBOUR, OUTSIDE, SEA, Geofences
 from callao.ingest.readers import (DUPLICATE, OUT_OF_ORDER, OUTSIDE_AOI, REFUSED_SCHEMA, SPEED_JUMP, STATICS_SCHEMA,
@@ -503,21 +502,14 @@ def _freed_memory_kept() -> Iterator[None]:
     cost about a fifth of the CPU time. Peak memory is unchanged; it is handed back at the end.
     The settings are the process's: set on entry, put back to glibc's fixed defaults on exit (its
     self-tuning of the mapping threshold stays off). A no-op where the C library is not glibc."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt, malloc_trim = libc.mallopt, libc.malloc_trim
-    except (OSError, AttributeError):
+    if not allocator.set_thresholds(allocator.MMAP_THRESHOLD_MAX, 1 << 30):
         yield
         return
-    m_trim_threshold, m_mmap_threshold, default = -1, -3, 128 * 1024
-    mallopt(m_mmap_threshold, 32 * 1024 * 1024)  # glibc's largest; blocks above it are mapped anew
-    mallopt(m_trim_threshold, 1 << 30)
     try:
         yield
     finally:
-        mallopt(m_trim_threshold, default)
-        mallopt(m_mmap_threshold, default)
-        malloc_trim(0)
+        allocator.set_thresholds(allocator.GLIBC_MMAP_THRESHOLD, allocator.GLIBC_MMAP_THRESHOLD)
+        allocator.trim()
 
 
 def _quarantine_frame(refused: pd.DataFrame, f: Path) -> pd.DataFrame:
