@@ -168,3 +168,18 @@ def test_retrains_reuse_the_bin_edges_until_the_window_is_renewed():
     assert trainer.reference is not first  # third fit: binned afresh (on values up to 10)
     p = booster.predict(probe)
     assert p[2] > p[0]  # ... so the model now tells 9.5 (risky) from 5.0
+
+
+def test_customs_flow_masks_match_the_strings():
+    """The customs stage picks imports and exports on the categorical's codes; the masks are those
+    of comparing the strings (a category absent from the table and missing rows match nothing)."""
+    import pandas as pd
+
+    from callao.sim.customs import _equals
+
+    flow = pd.Series(pd.Categorical(["import", "export", None, "transship", "export"],
+                                    categories=["export", "import", "transship", "empty"]))
+    for name in ("import", "export", "empty", "nothing"):
+        expected = (flow.astype(object) == name).to_numpy()
+        assert np.array_equal(_equals(flow, name), expected)
+        assert np.array_equal(_equals(flow.astype(object), name), expected)
