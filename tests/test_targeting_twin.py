@@ -136,3 +136,50 @@ def test_scenario_goods_and_ports_are_known_to_the_contraband_model():
     assert goods - {"general cargo"} <= known
     ports = {p for shares in cargo.destinations.values() for p in shares}
     assert ports <= set(PORT_TABLE)
+
+
+def test_retrains_reuse_the_bin_edges_until_the_window_is_renewed():
+    """The twin's trainer bins a window once and reuses its bin edges for the next retrains (a
+    reference training set), then bins afresh every ``rebin_every`` fits; a fit on the reference's
+    bin edges ranks with those edges (values beyond the reference's range share its last bin)."""
+    from callao.sim.inspection import TwinFeatures, _Trainer
+
+    rng = np.random.default_rng(0)
+    names = [f"f{i}" for i in range(len(TwinFeatures.NAMES))]
+
+    def window(scale: float) -> tuple[np.ndarray, np.ndarray]:
+        F = rng.random((3000, len(names)))
+        F[:, list(TwinFeatures.CATEGORICAL)] = rng.integers(0, 5, (3000, len(TwinFeatures.CATEGORICAL)))
+        F[:, 4] *= scale  # one numeric feature whose range grows over time
+        y = (rng.random(3000) < 0.02 + 0.3 * (F[:, 4] > 0.8 * scale)).astype(float)
+        return F, y
+
+    trainer = _Trainer(names, rebin_every=2)
+    assert trainer.fit(np.zeros((5, len(names))), np.zeros(5)) is None  # one class: no model, no fit
+    trainer.fit(*window(1.0))
+    first = trainer.reference
+    booster = trainer.fit(*window(10.0))
+    assert trainer.reference is first  # second fit: the first window's bin edges
+    probe = np.tile(np.median(window(1.0)[0], axis=0), (3, 1))
+    probe[:, 4] = [5.0, 8.5, 9.5]  # all beyond the first window's range (0..1): one bin
+    p = booster.predict(probe)
+    assert p[0] == p[1] == p[2]
+    booster = trainer.fit(*window(10.0))
+    assert trainer.reference is not first  # third fit: binned afresh (on values up to 10)
+    p = booster.predict(probe)
+    assert p[2] > p[0]  # ... so the model now tells 9.5 (risky) from 5.0
+
+
+def test_customs_flow_masks_match_the_strings():
+    """The customs stage picks imports and exports on the categorical's codes; the masks are those
+    of comparing the strings (a category absent from the table and missing rows match nothing)."""
+    import pandas as pd
+
+    from callao.sim.customs import _equals
+
+    flow = pd.Series(pd.Categorical(["import", "export", None, "transship", "export"],
+                                    categories=["export", "import", "transship", "empty"]))
+    for name in ("import", "export", "empty", "nothing"):
+        expected = (flow.astype(object) == name).to_numpy()
+        assert np.array_equal(_equals(flow, name), expected)
+        assert np.array_equal(_equals(flow.astype(object), name), expected)

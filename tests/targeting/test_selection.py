@@ -50,3 +50,44 @@ def test_invalid_arguments():
         select_for_inspection(np.zeros(3), 1, np.random.default_rng(0), exploration=1.5)
     with pytest.raises(ValueError):
         capacity_count(10, -1)
+
+
+def _sorted_selection(scores, k, explore, mode, uniforms):
+    """The selection by full stable sorts (the implementation before the partition-based one)."""
+    n = len(scores)
+    n_explore = int(np.floor(explore * k + 1e-9))
+    order = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
+    mask = np.zeros(n, dtype=bool)
+    mask[order[: k - n_explore]] = True
+    if n_explore:
+        rest = np.flatnonzero(~mask)
+        p = np.clip(np.nan_to_num(scores[rest], nan=0.5), 0.0, 1.0)
+        w = p * (1.0 - p) + 1e-9 if mode == "uncertainty" else 1.0
+        with np.errstate(divide="ignore"):
+            key = np.log(uniforms[rest]) / w
+        mask[rest[np.argsort(-key, kind="stable")[:n_explore]]] = True
+    return mask
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_partition_selection_equals_stable_sort_with_ties_and_nan(seed):
+    """The linear-time selection picks exactly the rows the stable sorts picked (the twin's results
+    depend on it): scores with many ties (a small booster gives few distinct values), NaN and
+    infinities, exact-zero uniforms."""
+    from callao.targeting.selection import first_by_key
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    scores = np.round(rng.random(n), int(rng.integers(1, 4)))  # ties
+    if seed % 3 == 0:
+        scores[rng.random(n) < 0.1] = np.nan
+    if seed % 5 == 0:
+        scores[rng.random(n) < 0.05] = np.inf
+    uniforms = np.round(rng.random(n), 2)  # ties and exact zeros
+    k = int(rng.integers(0, n + 2))
+    explore, mode = float(rng.uniform(0, 0.5)), ("uncertainty", "random")[seed % 2]
+    got = select_for_inspection(scores, k, rng, explore, mode, uniforms=uniforms)
+    assert np.array_equal(got, _sorted_selection(scores, min(k, n), explore, mode, uniforms))
+    key = np.round(rng.standard_normal(n), 1)
+    for m in (0, 1, n // 3, n - 1, n, n + 1):
+        assert np.array_equal(first_by_key(key, m), np.sort(np.argsort(key, kind="stable")[:m]))

@@ -36,15 +36,23 @@ def _channels(shares: Channels, n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.choice(np.array([1, 2, 3], np.int8), size=n, p=np.array(p) / sum(p))
 
 
+def _equals(column: pd.Series, value: str) -> np.ndarray:
+    """``column == value`` as a boolean array (on a categorical's codes: no per-row strings)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        code = categories.get_loc(value) if value in categories else -2  # -2: no row (NaN is -1)
+        return column.cat.codes.to_numpy() == code
+    return values(column) == value
+
+
 def select_inspections(scenario: Scenario, c: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     """Customs channel per container (0 none, 1 green, 2 orange = scan, 3 red = physical exam),
     drawn from the configured shares (exports are re-chosen by risk when targeting is on).
     Empties and transshipment boxes pass no customs here."""
-    flow = values(c["flow"])
     channel = np.zeros(len(c), np.int8)
     for name, shares in (("import", scenario.customs.import_channels),
                          ("export", scenario.customs.export_channels)):
-        sel = flow == name
+        sel = _equals(c["flow"], name)
         channel[sel] = _channels(shares, int(sel.sum()), rng)
     return channel
 
@@ -77,7 +85,7 @@ def run_customs(scenario: Scenario, c: pd.DataFrame, t_export_gate: np.ndarray,
     (``scanners`` × ``scans_per_hour``) or exam teams (``exams_per_day``)."""
     cus = scenario.customs
     n = len(c)
-    flow = values(c["flow"])
+    imp, is_export = _equals(c["flow"], "import"), _equals(c["flow"], "export")
     t_dis = c["t_discharge"].to_numpy()
     rng = streams("customs")
     channel = select_inspections(scenario, c, rng)
@@ -85,7 +93,7 @@ def run_customs(scenario: Scenario, c: pd.DataFrame, t_export_gate: np.ndarray,
     pool = inspection_pool_of(scenario, c)
     extra: dict[str, np.ndarray] = {}
     if cus.targeting is not None:
-        exp = np.flatnonzero(flow == "export")
+        exp = np.flatnonzero(is_export)
         capacity = [export_capacity_per_day(cus.targeting, scanners, cus.scans_per_hour, exams)
                     for _, scanners, exams in pools]
         outcome = target_exports(
@@ -101,12 +109,11 @@ def run_customs(scenario: Scenario, c: pd.DataFrame, t_export_gate: np.ndarray,
         extra["found"] = np.zeros(n, bool)
         extra["found"][exp] = outcome.found
         extra["exporter_id"] = _exporter_column(outcome.exporter_id, exp, n)
-    imp = flow == "import"
     paperwork = np.where(rng.random(int(imp.sum())) < cus.anticipated_share, 0.0,
                          cus.documentary_h.sample(rng, int(imp.sum())))
     request = np.full(n, np.nan)
     request[imp] = t_dis[imp] + paperwork
-    request[flow == "export"] = t_export_gate[flow == "export"]
+    request[is_export] = t_export_gate[is_export]
     release = request.copy()
     inspect_start = np.full(n, np.nan)
     exam_h = np.full(n, np.nan)

@@ -9,7 +9,9 @@ smugglers' adaptation.
 
 The risk model is the library's :class:`~callao.targeting.model.RiskModel` configuration
 :data:`TWIN_MODEL` (a small LightGBM), fitted by the same
-:func:`~callao.targeting.model.fit_booster` as :meth:`RiskModel.fit`, on :class:`TwinFeatures`:
+:func:`~callao.targeting.model.train_booster` on a :func:`~callao.targeting.model.training_set`
+as :meth:`RiskModel.fit` (the bin edges of a window reused until the window is renewed, see
+:class:`_Trainer`), on :class:`TwinFeatures`:
 the twin's version of the library's leakage-free history features
 (:mod:`callao.targeting.features`), kept as arrays and updated day by day with the same
 smoothed-hit-rate rule (:func:`~callao.targeting.features.smoothed_rate`), so yesterday's finds
@@ -38,7 +40,7 @@ from scipy.special import zeta
 
 from callao.scenario.model import Targeting
 from callao.targeting.features import smoothed_rate
-from callao.targeting.model import RiskModel, fit_booster, predict_booster
+from callao.targeting.model import RiskModel, predict_booster, train_booster, training_set
 from callao.targeting.profile import CONCEALMENT_GOODS, EUROPE_PORTS, NEW_EXPORTER_SHIPMENTS, profile_weight
 from callao.targeting.reference import EXPORT_COMMODITIES, PORTS, REGION_PULL
 from callao.targeting.selection import select_for_inspection
@@ -58,11 +60,13 @@ N_EXPORTERS_PER_COMMODITY = 80
 N_DECLARANTS = 120
 N_BUYERS = 3000
 
-TWIN_MODEL = RiskModel(n_estimators=40, learning_rate=0.05, num_leaves=7, min_child_samples=30, cat_smooth=20.0,
+TWIN_MODEL = RiskModel(n_estimators=20, learning_rate=0.1, num_leaves=7, min_child_samples=30, cat_smooth=20.0,
                        colsample_bytree=0.8, reg_lambda=5.0, max_cat_to_onehot=32, min_data_per_group=30,
                        smoothing=20.0, random_state=0, n_jobs=1)
 """The twin's risk model: a small booster (its training windows hold a few thousand inspected
-boxes with tens of loads), with the LightGBM parameters of ``TWIN_MODEL.lgb_params()``."""
+boxes with tens of loads), with the LightGBM parameters of ``TWIN_MODEL.lgb_params()``. 20 rounds
+at learning rate 0.1 (until 2026-11-30: 40 rounds at 0.05, the same total shrinkage): half the
+boosting and scoring work, no fewer loads found over 12 seeds (docs/targeting.md, §9)."""
 EXPLORE_MODE = "uncertainty"
 """Exploration picks are weighted by p × (1 − p) (boxes the model is least sure about) rather
 than uniform: with ~0.4% loaded boxes, uniform exploration almost never finds a load."""
@@ -348,14 +352,31 @@ def profile_scores(decl: Declarations) -> np.ndarray:
     return profile_weight(europe, conceal, _cumcount(decl.exporter) < NEW_EXPORTER_SHIPMENTS)
 
 
-def _train(F: np.ndarray, y: np.ndarray, names: list[str]) -> lgb.Booster | None:
-    """Fit :data:`TWIN_MODEL`'s booster on inspected boxes (their features as of their own day,
-    outcomes as labels); None with a single class."""
-    if y.size == 0 or y.max() == y.min():
-        return None
-    params = TWIN_MODEL.lgb_params() | {"force_col_wise": True}
-    return fit_booster(F, y, params, TWIN_MODEL.n_estimators, TwinFeatures.CATEGORICAL,
-                       feature_names=names, keep_training_booster=True)
+class _Trainer:
+    """Fits :data:`TWIN_MODEL`'s booster on inspected boxes (their features as of their own day,
+    outcomes as labels). Binning a training window (each feature's histogram bin edges) costs as
+    much as the boosting itself, so the bin edges found on one window are reused (a reference
+    training set, :func:`~callao.targeting.model.training_set`) by the retrains until the window
+    has been renewed (``rebin_every`` fits), then found afresh."""
+
+    def __init__(self, names: list[str], rebin_every: int) -> None:
+        self.names, self.rebin_every = names, max(1, rebin_every)
+        self.params = TWIN_MODEL.lgb_params() | {"force_col_wise": True}
+        self.reference: lgb.Dataset | None = None
+        self.fits = 0
+
+    def fit(self, F: np.ndarray, y: np.ndarray) -> lgb.Booster | None:
+        """The booster, or None with a single class."""
+        if y.size == 0 or y.max() == y.min():
+            return None
+        if self.fits % self.rebin_every == 0:
+            self.reference = None
+        self.fits += 1
+        data = training_set(F, y, TwinFeatures.CATEGORICAL, feature_names=self.names, reference=self.reference)
+        booster = train_booster(data, self.params, TWIN_MODEL.n_estimators, keep_training_booster=True)
+        if self.reference is None:
+            self.reference = data
+        return booster
 
 
 def target_exports(tg: Targeting, commodity: np.ndarray | pd.Categorical, destination: np.ndarray | pd.Categorical,
@@ -403,6 +424,7 @@ def target_exports(tg: Targeting, commodity: np.ndarray | pd.Categorical, destin
     booster: lgb.Booster | None = None
     learn = tg.policy in ("model", "model_explore")
     features = TwinFeatures(D, tg.warmup_days, tau=tg.history_days / 2, smoothing=TWIN_MODEL.smoothing) if learn and n else None
+    trainer = _Trainer(features.names, -(-tg.history_days // tg.retrain_days)) if features is not None else None
     seen_rows: list[np.ndarray] = []   # per day: the inspected rows (training rows) ...
     seen_F: list[np.ndarray] = []      # ... their features as of that day
     goods = pd.Categorical.from_codes(D.commodity, categories=pd.Index(D.goods, dtype=object))
@@ -421,7 +443,7 @@ def target_exports(tg: Targeting, commodity: np.ndarray | pd.Categorical, destin
             start = max(0, t - tg.history_days)
             rows_w = np.concatenate(seen_rows[start:t]) if t > start else np.zeros(0, np.int64)
             if rows_w.size:
-                booster = _train(np.concatenate(seen_F[start:t]), labels[rows_w], features.names) or booster
+                booster = trainer.fit(np.concatenate(seen_F[start:t]), labels[rows_w]) or booster
             last_train = today
         if today - period_start >= tg.adapt_days:
             past = slice(bounds[period_start - first], lo)

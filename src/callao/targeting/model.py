@@ -20,17 +20,30 @@ from callao.targeting.features import FeatureBuilder
 FORMAT_VERSION = 1
 
 
+def training_set(F: pd.DataFrame | np.ndarray, y: np.ndarray, categorical: list | tuple,
+                 weight: np.ndarray | None = None, feature_names: list[str] | str = "auto",
+                 reference: lgb.Dataset | None = None) -> lgb.Dataset:
+    """LightGBM's training set for :func:`train_booster`: ``categorical`` columns (names or
+    positions) as LightGBM categoricals. It is binned when training starts (each feature's
+    histogram bin edges, found from its own rows: the costly part of building it) or, with
+    ``reference`` (a training set already used), with the reference's bin edges."""
+    return lgb.Dataset(F, label=y, weight=weight, feature_name=feature_names,
+                       categorical_feature=list(categorical), free_raw_data=True, reference=reference)
+
+
+def train_booster(data: lgb.Dataset, params: dict, n_trees: int, keep_training_booster: bool = False) -> lgb.Booster:
+    """``n_trees`` boosting rounds on a :func:`training_set` with ``params`` from
+    :meth:`RiskModel.lgb_params`. ``keep_training_booster`` skips LightGBM's final copy of the
+    model through its text form (faster for a booster only used for predictions in this process)."""
+    return lgb.train(params, data, num_boost_round=n_trees, keep_training_booster=keep_training_booster)
+
+
 def fit_booster(F: pd.DataFrame | np.ndarray, y: np.ndarray, params: dict, n_trees: int,
                 categorical: list | tuple, weight: np.ndarray | None = None,
                 feature_names: list[str] | str = "auto", keep_training_booster: bool = False) -> lgb.Booster:
     """The LightGBM fit shared by :meth:`RiskModel.fit` and the twin's customs stage
-    (:mod:`callao.sim.inspection`): ``params`` from :meth:`RiskModel.lgb_params`, ``n_trees``
-    boosting rounds, ``categorical`` columns (names or positions) as LightGBM categoricals.
-    ``keep_training_booster`` skips LightGBM's final copy of the model through its text form
-    (faster for a booster that is only used for predictions in this process)."""
-    data = lgb.Dataset(F, label=y, weight=weight, feature_name=feature_names,
-                       categorical_feature=list(categorical), free_raw_data=True)
-    return lgb.train(params, data, num_boost_round=n_trees, keep_training_booster=keep_training_booster)
+    (:mod:`callao.sim.inspection`): :func:`train_booster` on a :func:`training_set`."""
+    return train_booster(training_set(F, y, categorical, weight, feature_names), params, n_trees, keep_training_booster)
 
 
 def predict_booster(booster: lgb.Booster, F: pd.DataFrame | np.ndarray, n_jobs: int = 1) -> np.ndarray:

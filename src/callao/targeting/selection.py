@@ -26,6 +26,22 @@ def capacity_count(n: int, capacity: int | float) -> int:
     return min(n, int(capacity))
 
 
+def first_by_key(key: np.ndarray, m: int) -> np.ndarray:
+    """Indices (ascending) of the ``m`` smallest ``key`` values, ties to the lower index: the same
+    set as ``np.argsort(key, kind="stable")[:m]``, by a partition (linear time) instead of a sort."""
+    n = key.size
+    if m <= 0:
+        return np.zeros(0, np.intp)
+    if m >= n:
+        return np.arange(n)
+    if np.isnan(key).any():  # NaN sorts last; keep the sort's exact order
+        return np.sort(np.argsort(key, kind="stable")[:m])
+    threshold = np.partition(key, m - 1)[m - 1]
+    below = key < threshold
+    below[np.flatnonzero(key == threshold)[: m - int(np.count_nonzero(below))]] = True
+    return np.flatnonzero(below)
+
+
 def select_for_inspection(
     scores: np.ndarray,
     capacity: int | float,
@@ -56,14 +72,15 @@ def select_for_inspection(
     n = len(scores)
     k = capacity_count(n, capacity)
     n_explore = int(np.floor(exploration * k + 1e-9))  # never more than the share: small k exploits
-    order = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
+    finite = scores if np.isfinite(scores).all() else np.nan_to_num(scores, nan=-np.inf)
     mask = np.zeros(n, dtype=bool)
-    mask[order[: k - n_explore]] = True
+    mask[first_by_key(-finite, k - n_explore)] = True
     if n_explore:
         rest = np.flatnonzero(~mask)
         if mode == "uncertainty":
             probs = scores if probabilities is None else np.asarray(probabilities, dtype=float)
-            p = np.clip(np.nan_to_num(probs[rest], nan=0.5), 0.0, 1.0)
+            p = probs[rest]
+            p = np.clip(p if finite is scores and probabilities is None else np.nan_to_num(p, nan=0.5), 0.0, 1.0)
             w = p * (1.0 - p) + 1e-9
         elif mode == "random":
             w = None
@@ -72,7 +89,7 @@ def select_for_inspection(
         if uniforms is not None:
             with np.errstate(divide="ignore"):
                 key = np.log(np.asarray(uniforms, dtype=float)[rest])
-            picks = rest[np.argsort(-(key if w is None else key / w), kind="stable")[:n_explore]]
+            picks = rest[first_by_key(-(key if w is None else key / w), n_explore)]
         else:
             picks = rng.choice(rest, size=n_explore, replace=False, p=None if w is None else w / w.sum())
         mask[picks] = True
