@@ -300,46 +300,58 @@ class TwinFeatures:
         exh = _KeyHistory(ex, day)
         age = (day - exh.first_day).astype(float)
         ex_prior = exh.earlier.astype(float)
-        self.X = X = np.empty((n, len(self.NAMES)))
-        X[:, 0], X[:, 1], X[:, 2], X[:, 3] = cm, ds, ag, decl.reefer
-        X[:, 4] = np.log1p(decl.weight_kg)
-        X[:, 5] = lvk - med[cm]
-        X[:, 6] = np.log1p(ex_prior)
-        X[:, 7] = age
-        X[:, 8] = ex_prior - exh.before(7)
-        X[:, 9] = np.log1p(_KeyHistory(ag, day).earlier)
+        # the declaration-only features, one row per feature (a day's rows are a block of columns)
+        self.X = X = np.empty((len(self.NAMES), n))
+        X[0], X[1], X[2], X[3] = cm, ds, ag, decl.reefer
+        X[4] = np.log1p(decl.weight_kg)
+        X[5] = lvk - med[cm]
+        X[6] = np.log1p(ex_prior)
+        X[7] = age
+        X[8] = ex_prior - exh.before(7)
+        X[9] = np.log1p(_KeyHistory(ag, day).earlier)
         band = np.searchsorted([7, 21, 42, 90], age, side="right")  # exporter age band
         self.key_codes = [ex, ag, cm, ds, cm * (int(ds.max()) + 1 if n else 1) + ds, band]
         self.sizes = [int(k.max()) + 1 if n else 1 for k in self.key_codes]
-        self.insp = [np.zeros(s) for s in self.sizes]
-        self.hits = [np.zeros(s) for s in self.sizes]
+        # the outcome tables of all keys in one array (key j's codes shifted by the sizes before it),
+        # so a day's look-ups and updates are one operation each
+        offsets = np.cumsum([0] + self.sizes[:-1])
+        self._codes = np.stack([k + o for k, o in zip(self.key_codes, offsets)])  # (keys, rows)
+        self._total = int(sum(self.sizes))
+        self._insp, self._hits = np.zeros(self._total), np.zeros(self._total)
         self.g_insp = self.g_hits = 0.0
         self.decay = float(np.exp(-1.0 / tau))
         self.smoothing = smoothing
         self.names = list(self.NAMES) + [f"{k}_{f}" for k in self.KEYS for f in ("insp", "rate")]
 
+    @property
+    def insp(self) -> list[np.ndarray]:
+        """Per key: the decayed number of inspections of each code."""
+        return np.split(self._insp, np.cumsum(self.sizes)[:-1])
+
+    @property
+    def hits(self) -> list[np.ndarray]:
+        """Per key: the decayed number of finds of each code."""
+        return np.split(self._hits, np.cumsum(self.sizes)[:-1])
+
     def today(self, rows: slice) -> np.ndarray:
         """Features of today's rows: outcomes of earlier days only."""
         prior = (self.g_hits + 1.0) / (self.g_insp + 250.0)  # ~0.4% before any outcome
+        n_base = self.X.shape[0]
         f = np.empty((rows.stop - rows.start, len(self.names)))
-        f[:, :self.X.shape[1]] = self.X[rows]
-        col = self.X.shape[1]
-        for k, insp, hits in zip(self.key_codes, self.insp, self.hits):
-            c = k[rows]
-            f[:, col] = insp_c = insp[c]
-            f[:, col + 1] = smoothed_rate(hits[c], insp_c, prior, self.smoothing)
-            col += 2
+        f[:, :n_base] = self.X[:, rows].T
+        c = self._codes[:, rows].T  # (rows, keys)
+        f[:, n_base::2] = insp_c = self._insp[c]
+        f[:, n_base + 1::2] = smoothed_rate(self._hits[c], insp_c, prior, self.smoothing)
         return f
 
     def learn(self, rows: slice, inspected: np.ndarray, hit: np.ndarray) -> None:
         """End of day: decay, then add the day's outcomes (inspected boxes only)."""
         found = hit[inspected].astype(float)
-        for k, insp, hits, size in zip(self.key_codes, self.insp, self.hits, self.sizes):
-            c = k[rows][inspected]
-            insp *= self.decay
-            hits *= self.decay
-            insp += np.bincount(c, minlength=size)
-            hits += np.bincount(c, weights=found, minlength=size)
+        c = self._codes[:, rows][:, inspected]  # (keys, inspected rows)
+        self._insp *= self.decay
+        self._hits *= self.decay
+        self._insp += np.bincount(c.ravel(), minlength=self._total)
+        self._hits += np.bincount(c.ravel(), weights=np.tile(found, c.shape[0]), minlength=self._total)
         self.g_insp = self.g_insp * self.decay + float(inspected.sum())
         self.g_hits = self.g_hits * self.decay + float(found.sum())
 
