@@ -183,3 +183,30 @@ def test_customs_flow_masks_match_the_strings():
         expected = (flow.astype(object) == name).to_numpy()
         assert np.array_equal(_equals(flow, name), expected)
         assert np.array_equal(_equals(flow.astype(object), name), expected)
+
+
+@pytest.mark.parametrize("n_keys", [3, 50, 5000])
+def test_key_history_table_and_sorted_paths_agree(n_keys, monkeypatch):
+    """The (day × key) count table and the sorted-rows fallback give the same per-row counts
+    (earlier rows of the key, rows before a lag, first day), on days with gaps and unused keys."""
+    from callao.sim.inspection import _KeyHistory
+
+    rng = np.random.default_rng(n_keys)
+    n = 4000
+    day = np.sort(rng.choice(np.r_[5:40, 60:90], n))
+    key = rng.integers(0, n_keys, n) * 2  # odd codes never occur
+    monkeypatch.setattr(_KeyHistory, "TABLE_CELLS_PER_ROW", 10**9)
+    table = _KeyHistory(key, day)
+    monkeypatch.setattr(_KeyHistory, "TABLE_CELLS_PER_ROW", -10**9)
+    rows = _KeyHistory(key, day)
+    assert table._before_day is not None and rows._before_day is None
+    np.testing.assert_array_equal(table.earlier, rows.earlier)
+    np.testing.assert_array_equal(table.first_day, rows.first_day)
+    for lag in (0, 1, 7, 30):
+        np.testing.assert_array_equal(table.before(lag), rows.before(lag))
+    # brute force on a few rows
+    for i in rng.integers(0, n, 20):
+        same = key == key[i]
+        assert table.earlier[i] == np.sum(same & (day < day[i]))
+        assert table.before(7)[i] == np.sum(same & (day < day[i] - 7))
+        assert table.first_day[i] == day[same].min()

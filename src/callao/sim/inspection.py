@@ -239,10 +239,34 @@ def _cumcount(key: np.ndarray) -> np.ndarray:
 
 
 class _KeyHistory:
-    """Per row (rows in day order) of an integer key: rows with the same key on earlier days."""
+    """Per row (rows in day order) of an integer key: rows with the same key on earlier days.
+
+    From a (day × key) table of counts, cumulated over the days, when that table is no larger
+    than a few times the rows; otherwise (many keys over a long horizon) from the rows sorted by
+    key and day. Both give the same counts."""
+
+    TABLE_CELLS_PER_ROW = 4
+    """The table is used when it has at most this many cells per row (memory linear in the rows)."""
 
     def __init__(self, key: np.ndarray, day: np.ndarray) -> None:
         n = key.size
+        d0 = int(day.min()) if n else 0
+        n_days, n_keys = (int(day.max()) - d0 + 1, int(key.max()) + 1) if n else (1, 1)
+        if n and n_days * n_keys <= self.TABLE_CELLS_PER_ROW * n + 65536:
+            self._init_table(key, day - d0, d0, n_days, n_keys)
+        else:
+            self._init_sorted(key, day)
+
+    def _init_table(self, key: np.ndarray, d: np.ndarray, d0: int, n_days: int, n_keys: int) -> None:
+        count = np.bincount(d * n_keys + key, minlength=n_days * n_keys).reshape(n_days, n_keys)
+        self._before_day = (np.cumsum(count, axis=0) - count).ravel()  # [d × keys + k]: rows of key k on days < d
+        self._key, self._d, self._n_keys = key, d, n_keys
+        self.earlier = self._before_day[d * n_keys + key]
+        self.first_day = (d0 + np.argmax(count > 0, axis=0))[key]
+
+    def _init_sorted(self, key: np.ndarray, day: np.ndarray) -> None:
+        n = key.size
+        self._before_day = None
         o = np.argsort(_small(key), kind="stable")  # by key, then day (rows are in day order)
         ks, ds = key[o], day[o] - (day.min() if n else 0)
         pos = np.arange(n)
@@ -260,6 +284,8 @@ class _KeyHistory:
 
     def before(self, lag_days: int) -> np.ndarray:
         """Per row: rows with the same key on days before its day − ``lag_days``."""
+        if self._before_day is not None:
+            return self._before_day[np.maximum(self._d - lag_days, 0) * self._n_keys + self._key]
         q = self._sorted - lag_days
         out = np.empty(self._sorted.size, np.int64)
         out[self._order] = np.searchsorted(self._sorted, q, side="left") - self._key_start
