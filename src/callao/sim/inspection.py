@@ -340,9 +340,10 @@ class TwinFeatures:
         self.sizes = [int(k.max()) + 1 if n else 1 for k in self.key_codes]
         # the outcome tables of all keys in one array (key j's codes shifted by the sizes before it),
         # so a day's look-ups and updates are one operation each
-        offsets = np.cumsum([0] + self.sizes[:-1])
-        self._codes = np.stack([k + o for k, o in zip(self.key_codes, offsets)])  # (keys, rows)
         self._total = int(sum(self.sizes))
+        self._codes = np.empty((len(self.key_codes), n), np.int32 if self._total < 2**31 else np.int64)  # (keys, rows)
+        for codes, k, offset in zip(self._codes, self.key_codes, np.cumsum([0] + self.sizes[:-1])):
+            np.add(k, offset, out=codes, casting="unsafe")
         self._insp, self._hits = np.zeros(self._total), np.zeros(self._total)
         self.g_insp = self.g_hits = 0.0
         self.decay = float(np.exp(-1.0 / tau))
@@ -474,6 +475,7 @@ def target_exports(tg: Targeting, commodity: np.ndarray | pd.Categorical, destin
     last_train = period_start = first
     drawn_to = first  # cocaine is drawn for a whole adaptation period at once (the state is fixed;
     # the expected number of loads is share × boxes over the period rather than each day)
+    p_detect = np.array([0.0, 0.0, tg.scan_detection, tg.exam_detection])  # by channel
     pools = [(j, scans, exams, pool == j) for j, (scans, exams) in enumerate(capacity_per_day)]
     for t, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
         today = first + t
@@ -522,7 +524,7 @@ def target_exports(tg: Targeting, commodity: np.ndarray | pd.Categorical, destin
             ch[picked[:k_exam]] = 3
             ch[picked[k_exam:]] = 2
         inspected = ch > 1
-        p_find = np.where(ch == 3, tg.exam_detection, np.where(ch == 2, tg.scan_detection, 0.0))
+        p_find = p_detect[ch]
         hit = (kg[rows] > 0) & (u_detect[rows] < p_find)
         found[rows] = hit
         labels[rows][inspected] = hit[inspected]
