@@ -383,12 +383,14 @@ class TwinFeatures:
         self.g_hits = self.g_hits * self.decay + float(found.sum())
 
 
-def profile_scores(decl: Declarations) -> np.ndarray:
+def profile_scores(decl: Declarations, rows: int | None = None) -> np.ndarray:
     """The profile rule's weight of each declaration (:func:`callao.targeting.profile.profile_score`
-    on the codes): Europe-bound, a concealment good, an exporter with few earlier shipments."""
-    europe = np.array([x in EUROPE_PORTS for x in decl.locode], bool)[decl.destination]
-    conceal = np.array([g in CONCEALMENT_GOODS for g in decl.goods], bool)[decl.commodity]
-    return profile_weight(europe, conceal, _cumcount(decl.exporter) < NEW_EXPORTER_SHIPMENTS)
+    on the codes): Europe-bound, a concealment good, an exporter with few earlier shipments.
+    ``rows``: only the first so many declarations (their weights do not depend on later rows)."""
+    part = slice(0, rows)
+    europe = np.array([x in EUROPE_PORTS for x in decl.locode], bool)[decl.destination[part]]
+    conceal = np.array([g in CONCEALMENT_GOODS for g in decl.goods], bool)[decl.commodity[part]]
+    return profile_weight(europe, conceal, _cumcount(decl.exporter[part]) < NEW_EXPORTER_SHIPMENTS)
 
 
 class _Trainer:
@@ -470,8 +472,9 @@ def target_exports(tg: Targeting, commodity: np.ndarray | pd.Categorical, destin
     lc_code, lc_u = pd.factorize(np.asarray(D.locode, dtype=object))  # destination code -> UN/LOCODE
     ports = pd.Categorical.from_codes(lc_code[D.destination], categories=pd.Index(lc_u, dtype=object))
     ex_type = pd.Categorical.from_codes(D.front.astype(np.int8), categories=["established", "front"])
-    if tg.policy != "random":  # the fixed rule (also the learned policies' warm-up)
-        profile = profile_scores(D)
+    if tg.policy != "random":  # the fixed rule (also the learned policies' warm-up: scored up to its end,
+        # the rest only if no model can be fitted by then)
+        profile = profile_scores(D, None if not learn else int(bounds[min(tg.warmup_days, n_days)]))
     last_train = period_start = first
     drawn_to = first  # cocaine is drawn for a whole adaptation period at once (the state is fixed;
     # the expected number of loads is share × boxes over the period rather than each day)
@@ -506,6 +509,8 @@ def target_exports(tg: Targeting, commodity: np.ndarray | pd.Categorical, destin
         if tg.policy == "random":
             score = u_tie[rows]
         elif booster is None:
+            if hi > profile.size:
+                profile = profile_scores(D)
             score = profile[rows] + 1e-3 * u_tie[rows]
         else:
             score = predict_booster(booster, f, TWIN_MODEL.n_jobs)
@@ -514,12 +519,17 @@ def target_exports(tg: Targeting, commodity: np.ndarray | pd.Categorical, destin
         ch = channel[rows]
         ue = u_explore[rows]
         for j, scans, exams, in_pool in pools:
-            mine = np.flatnonzero(in_pool[rows]) if len(pools) > 1 else np.arange(hi - lo)
-            k_exam = min(int(np.floor(exams + u_round[t, j, 0])), mine.size)
-            k = min(k_exam + int(np.floor(scans + u_round[t, j, 1])), mine.size)
+            mine = np.flatnonzero(in_pool[rows]) if len(pools) > 1 else None  # None: all of today's rows
+            size = hi - lo if mine is None else mine.size
+            k_exam = min(int(np.floor(exams + u_round[t, j, 0])), size)
+            k = min(k_exam + int(np.floor(scans + u_round[t, j, 1])), size)
             if k == 0:
                 continue
-            picked = mine[select_for_inspection(score[mine], k, rng_select, explore, EXPLORE_MODE, uniforms=ue[mine])]
+            if mine is None:
+                picked = np.flatnonzero(select_for_inspection(score, k, rng_select, explore, EXPLORE_MODE, uniforms=ue))
+            else:
+                picked = mine[select_for_inspection(score[mine], k, rng_select, explore, EXPLORE_MODE,
+                                                    uniforms=ue[mine])]
             picked = picked[np.argsort(-score[picked], kind="stable")]
             ch[picked[:k_exam]] = 3
             ch[picked[k_exam:]] = 2
