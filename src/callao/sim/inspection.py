@@ -317,24 +317,26 @@ class TwinFeatures:
         n = len(decl)
         day = decl.day
         cm, ds, ag, ex = decl.commodity, decl.destination, decl.broker, decl.exporter
-        lvk = np.log1p(decl.value_usd) - np.log1p(decl.weight_kg)
+        # the declaration-only features, one row per feature (a day's rows are a block of columns),
+        # computed in place (no temporary arrays of all rows)
+        self.X = X = np.empty((len(self.NAMES), n))
+        X[0], X[1], X[2], X[3] = cm, ds, ag, decl.reefer
+        np.log1p(decl.weight_kg, out=X[4])
+        lvk = np.log1p(decl.value_usd)
+        lvk -= X[4]  # log price per kg
         early = day < day.min() + max(warmup_days, 1) if n else np.zeros(0, bool)
         n_goods = int(cm.max()) + 1 if n else 1
         med = pd.Series(lvk[early]).groupby(cm[early]).median().reindex(range(n_goods)).to_numpy()
         if np.isnan(med).any():  # a commodity first seen after the warm-up: its median over the run
             med = np.where(np.isnan(med), pd.Series(lvk).groupby(cm).median().reindex(range(n_goods)).to_numpy(), med)
+        np.subtract(lvk, med[cm], out=X[5])
         exh = _KeyHistory(ex, day)
-        age = (day - exh.first_day).astype(float)
-        ex_prior = exh.earlier.astype(float)
-        # the declaration-only features, one row per feature (a day's rows are a block of columns)
-        self.X = X = np.empty((len(self.NAMES), n))
-        X[0], X[1], X[2], X[3] = cm, ds, ag, decl.reefer
-        X[4] = np.log1p(decl.weight_kg)
-        X[5] = lvk - med[cm]
-        X[6] = np.log1p(ex_prior)
-        X[7] = age
-        X[8] = ex_prior - exh.before(7)
-        X[9] = np.log1p(_KeyHistory(ag, day).earlier)
+        X[7] = day - exh.first_day
+        age = X[7]
+        X[8] = exh.earlier  # the exporter's earlier shipments ...
+        np.log1p(X[8], out=X[6])
+        X[8] -= exh.before(7)  # ... of which in the last 7 days
+        np.log1p(_KeyHistory(ag, day).earlier, out=X[9])
         band = np.searchsorted([7, 21, 42, 90], age, side="right")  # exporter age band
         self.key_codes = [ex, ag, cm, ds, cm * (int(ds.max()) + 1 if n else 1) + ds, band]
         self.sizes = [int(k.max()) + 1 if n else 1 for k in self.key_codes]
