@@ -445,7 +445,7 @@ def target_exports(tg: Targeting, commodity: np.ndarray | pd.Categorical, destin
     pool = np.zeros(n, np.int64) if pool is None else np.asarray(pool, np.int64)
     capacity_per_day = capacity_per_day or [(58.0, 44.0)]
     day = np.floor(np.asarray(t_request_h) / 24.0).astype(np.int64)
-    order = np.argsort(day, kind="stable")
+    order = np.argsort(_small(day - day.min()) if n else day, kind="stable")  # 16-bit days: radix sort
     pool = pool[order]
     D = draw_declarations(commodity[order], destination[order], np.asarray(reefer)[order], day[order],
                           np.asarray(container_id)[order], tg.front_box_share, rng_decl)
