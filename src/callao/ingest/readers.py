@@ -280,7 +280,11 @@ def _num(v, missing: float | None = None) -> float:
 
 
 def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
-    """Decode ``!AIVDM``/``!AIVDO`` sentences with pyais, assembling multi-part messages."""
+    """Decode ``!AIVDM``/``!AIVDO`` sentences with pyais, assembling multi-part messages.
+
+    The file is read in blocks of whole lines; the plain lines of a block (:data:`PLAIN_LINE`) are
+    matched, decoded (each distinct sentence once) and added in bulk, every other line is read one
+    by one, and the chunks are exactly those of reading every line one by one."""
     from pyais.exceptions import InvalidNMEAMessageException, UnknownMessageException
     from pyais.messages import NMEAMessage
 
@@ -527,8 +531,9 @@ def _plain_lines(data: bytes, starts: np.ndarray, ends: np.ndarray, numbers: np.
     plain (see :data:`PLAIN_LINE`): matched and split by pyarrow, each distinct sentence decoded
     once by ``ensure`` (pyais; None if not a plain located position)."""
     n = ends.size
-    offsets = np.append(starts, min(int(ends[-1]) + 1, len(data))).astype(np.int32)
-    lines = pa.BinaryArray.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    offsets = np.append(starts, min(int(ends[-1]) + 1, len(data))).astype(np.int64)
+    lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), n,
+                                             [None, pa.py_buffer(offsets), pa.py_buffer(data)])
     m = pc.extract_regex(lines, PLAIN_LINE)
     fast = m.is_valid().to_numpy(zero_copy_only=False)
     rows = np.empty((n, len(POSITIONS_SCHEMA)), np.float64)
