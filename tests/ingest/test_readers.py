@@ -205,3 +205,77 @@ def test_a_repeated_nmea_position_still_needs_its_time(tmp_path):
     assert pos["t"].tolist() == [1704067200, 1704067260, 1704067320] and pos["line"].tolist() == [1, 2, 4]
     assert refused[["line", "reason"]].values.tolist() == [[3, r.NO_TIME]]
     assert stat["t"].tolist() == [1704067320, 1704067380] and set(stat["name"]) == {"EVER DIADEM"}
+
+
+def _messy_tagged_nmea(n: int, seed: int = 4) -> str:
+    """``n`` lines of tag-blocked traffic (plain position reports, repeats, multi-part statics)
+    with every kind of defect mixed in: the lines the bulk path takes and those it leaves."""
+    rng = np.random.default_rng(seed)
+    good = [GPSD_TYPE1, GPSD_TYPE18, "!AIVDM,1,1,,A,15M67FC000G?ufbE`FepT@3n00Sa,0*5C",
+            "!AIVDM,1,1,,B,1;Dpl`0P1orNkdCq3Q=eQ:moP000,0*1B"]
+    lines, t = [], 1704067200
+    for i in range(n):
+        t += int(rng.integers(0, 30))
+        tag = f"\\s:callao,c:{t}*00\\"
+        k = rng.integers(0, 20)
+        if k < 10:
+            lines.append(tag + good[int(rng.integers(0, len(good)))])
+        elif k == 10:
+            lines += [tag + GPSD_TYPE5[0], tag + GPSD_TYPE5[1]]
+        elif k == 11:
+            lines.append(tag + GPSD_TYPE5[int(rng.integers(0, 2))])  # unpaired fragment
+        elif k == 12:
+            lines.append(tag + GPSD_TYPE1[:-1] + "D")  # bad checksum
+        elif k == 13:
+            lines.append(tag + GPSD_TYPE1[:int(rng.integers(0, len(GPSD_TYPE1)))])  # cut short
+        elif k == 14:
+            lines.append(GPSD_TYPE1)  # no time
+        elif k == 15:
+            lines.append(f"{t} {GPSD_TYPE18}")  # leading epoch column
+        elif k == 16:
+            lines.append(tag + GPSD_TYPE4)  # unsupported type
+        elif k == 17:
+            lines.append("" if i % 2 else "$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A")
+        elif k == 18:
+            lines.append(tag + good[0] + "\r")  # CRLF
+        else:
+            lines.append(f"\\g:1-2-3,c:{t}\\" + good[3])  # another tag block layout
+    return "\n".join(lines)  # no final newline
+
+
+@pytest.mark.parametrize("chunk_rows", [7, 100_000])
+def test_plain_lines_in_bulk_read_exactly_as_line_by_line(tmp_path, monkeypatch, chunk_rows):
+    """The bulk path for plain tagged position reports (matched and split by pyarrow, decoded once
+    each with pyais) gives the same chunks — positions in order, statics, refused lines with their
+    reasons, message counts, chunk boundaries — as reading every line the slow way, whatever the
+    block size."""
+    f = tmp_path / "messy.nmea"
+    f.write_text(_messy_tagged_nmea(1500))
+    plain_lines = []
+    bulk_lines = r._plain_lines
+
+    def counted(*args):
+        rows, fast = bulk_lines(*args)
+        plain_lines.append(int(fast.sum()))
+        return rows, fast
+
+    monkeypatch.setattr(r, "_plain_lines", counted)
+
+    def chunks():
+        return [(c.messages, c.positions, c.statics, c.refused) for c in r.read_nmea(f, chunk_rows)]
+
+    bulk = chunks()
+    assert sum(plain_lines) > 500  # the bulk path was taken
+    monkeypatch.setattr(r, "LINE_BLOCK_BYTES", 200)  # blocks of a few lines
+    small_blocks = chunks()
+    monkeypatch.setattr(r, "PLAIN_LINE", r"^(?P<c>x)(?P<s>x)$")  # matches nothing: every line the slow way
+    slow = chunks()
+    assert sum(len(c[1]) for c in slow) > 700 and sum(len(c[3]) for c in slow) > 150
+    assert {reason.split(":")[0] for c in slow for reason in c[3]["reason"]} >= {
+        r.BAD_CHECKSUM, r.MALFORMED, r.UNPAIRED, r.UNSUPPORTED, r.NO_TIME}
+    for got in (bulk, small_blocks):
+        assert len(got) == len(slow)
+        for a, b in zip(got, slow):
+            assert a[0] == b[0]
+            for x, y in zip(a[1:], b[1:]):
+                pd.testing.assert_frame_equal(x, y)

@@ -229,13 +229,20 @@ def split_line(line: bytes) -> tuple[bytes, float]:
 
 
 class _NmeaChunk:
-    """Lists filled line by line, turned into DataFrames once per chunk."""
+    """Rows filled line by line (tuples) or run by run (arrays), turned into DataFrames once per chunk."""
 
     def __init__(self) -> None:
         self.pos: list[tuple] = []  # rows in POSITIONS_SCHEMA order
+        self.pos_at: list[int] = []  # the line being read when each row of ``pos`` was emitted
+        self.runs: list[np.ndarray] = []  # position rows of runs of plain lines (POSITIONS_SCHEMA columns)
+        self.n_runs = 0  # rows in ``runs``
         self.stat: list[tuple] = []  # rows in STATICS_SCHEMA order
         self.ref: dict[str, list] = {k: [] for k in REFUSED_SCHEMA}
         self.messages = 0
+
+    def __len__(self) -> int:
+        """Positions and refused lines so far (what a chunk's size counts)."""
+        return len(self.pos) + self.n_runs + len(self.ref["t"])
 
     def refuse(self, line: int, reason: str, raw: bytes, t: float = np.nan, mmsi: float = np.nan,
                lat: float = np.nan, lon: float = np.nan) -> None:
@@ -243,8 +250,14 @@ class _NmeaChunk:
             self.ref[k].append(v)
 
     def chunk(self) -> Chunk:
-        return Chunk(self.messages,
-                     _frame(self.pos, POSITIONS_SCHEMA), _frame(self.stat, STATICS_SCHEMA),
+        if self.runs:  # rows in the order they were emitted: a run's row at its own line
+            rows = np.concatenate([np.array(self.pos, np.float64).reshape(-1, len(POSITIONS_SCHEMA)), *self.runs])
+            at = np.concatenate([np.array(self.pos_at, np.float64), *(r[:, -1] for r in self.runs)])
+            rows = rows[np.argsort(at, kind="stable")]
+            positions = {k: rows[:, i].astype(d) for i, (k, d) in enumerate(POSITIONS_SCHEMA.items())}
+        else:
+            positions = _frame(self.pos, POSITIONS_SCHEMA)
+        return Chunk(self.messages, positions, _frame(self.stat, STATICS_SCHEMA),
                      pd.DataFrame(self.ref).astype(REFUSED_SCHEMA))
 
 
@@ -267,7 +280,11 @@ def _num(v, missing: float | None = None) -> float:
 
 
 def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
-    """Decode ``!AIVDM``/``!AIVDO`` sentences with pyais, assembling multi-part messages."""
+    """Decode ``!AIVDM``/``!AIVDO`` sentences with pyais, assembling multi-part messages.
+
+    The file is read in blocks of whole lines; the plain lines of a block (:data:`PLAIN_LINE`) are
+    matched, decoded (each distinct sentence once) and added in bulk, every other line is read one
+    by one, and the chunks are exactly those of reading every line one by one."""
     from pyais.exceptions import InvalidNMEAMessageException, UnknownMessageException
     from pyais.messages import NMEAMessage
 
@@ -309,10 +326,9 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
                         _num(msg.course, missing=360.0), np.nan if status is None else float(int(status)))
         return None, mmsi, position, static
 
-    def decode(parts: list) -> None:
-        line, raw, t, _ = parts[0]
-        if t != t:
-            t = next((p[2] for p in parts if p[2] == p[2]), np.nan)
+    def remember(parts: list) -> tuple:
+        """(refusal reason or None, mmsi, position, static) of a message, decoded once (cached)."""
+        raw = parts[0][1]
         raws = b"\n".join(p[1] for p in parts) if len(parts) > 1 else raw
         key = raws.rsplit(b"*", 1)[0]
         got = cache.get(key)
@@ -330,9 +346,17 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
             if reason is None and static is None and position is not None and (
                     abs(position[0]) <= 90 and abs(position[1]) <= 180):
                 plain[raw] = (mmsi, *position)
-        emit(got, line, raws, t)
+        return got
 
-    def emit(got: tuple, line: int, raws: bytes, t: float) -> None:
+    def decode(parts: list, at: int) -> None:
+        """Decode a message (its fragments) and emit it, ``at`` the line being read."""
+        line, raw, t, _ = parts[0]
+        if t != t:
+            t = next((p[2] for p in parts if p[2] == p[2]), np.nan)
+        raws = b"\n".join(p[1] for p in parts) if len(parts) > 1 else raw
+        emit(remember(parts), line, raws, t, at)
+
+    def emit(got: tuple, line: int, raws: bytes, t: float, at: int) -> None:
         reason, mmsi, position, static = got
         if reason is not None:
             cur.refuse(line, reason, raws, t, mmsi)
@@ -347,46 +371,18 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
                 cur.refuse(line, NOT_AVAILABLE, raws, t, mmsi, lat, lon)
             else:
                 cur.pos.append((mmsi, t, *position, line))
+                cur.pos_at.append(at)
 
     def flush_stale(line_no: int) -> None:
         for key in [k for k, parts in pending.items() if line_no - parts[0][0] > max_pending_lines]:
             for p in pending.pop(key):
                 cur.refuse(p[0], UNPAIRED, p[1], p[2])
 
-    pos_rows, ref_rows = cur.pos, cur.ref["t"]  # the chunk's rows so far (for its size)
-    with open_binary(path) as f:
-        for line_no, line in enumerate(f, start=1):
-            sentence, t = split_line(line)
-            row = plain.get(sentence)
-            if row is not None and t == t:  # the most common line: a known position report, timed
-                cur.messages += 1
-                pos_rows.append((row[0], t, row[1], row[2], row[3], row[4], row[5], line_no))
-                if line_no % 1000 == 0:
-                    flush_stale(line_no)
-                if len(pos_rows) + len(ref_rows) >= chunk_rows:
-                    yield cur.chunk()
-                    cur = _NmeaChunk()
-                    pos_rows, ref_rows = cur.pos, cur.ref["t"]
-                continue
-            got = singles.get(sentence)
-            if got is not None:  # the same single-part sentence again: its fields are known
-                cur.messages += 1
-                emit(got, line_no, sentence, t)
-                if line_no % 1000 == 0:
-                    flush_stale(line_no)
-                if len(pos_rows) + len(ref_rows) >= chunk_rows:
-                    yield cur.chunk()
-                    cur = _NmeaChunk()
-                    pos_rows, ref_rows = cur.pos, cur.ref["t"]
-                continue
-            if not sentence:
-                if line.strip() and not line.lstrip().startswith(b"#"):
-                    cur.refuse(line_no, MALFORMED, line.strip(), t)
-                continue
-            if not NMEA_RE.match(sentence):  # other NMEA sentences ($GPRMC, $ARVSI...) are not AIS
-                cur.refuse(line_no, UNSUPPORTED, sentence, t)
-                continue
-            cur.messages += 1
+    def ensure(sentence: bytes) -> tuple | None:
+        """The position row of a single-part sentence if it is a plain, located position report
+        (decoded with pyais once, then remembered), else None (the line takes the slow path)."""
+        row = plain.get(sentence)
+        if row is None and sentence not in singles:
             msg = parsed.get(sentence)
             if msg is None:
                 try:
@@ -398,38 +394,165 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
                 if len(parsed) > 200_000:
                     parsed.clear()
                 parsed[sentence] = msg
-            if isinstance(msg, str):
-                cur.refuse(line_no, msg, sentence, t)
-                continue
-            if msg.frag_cnt == 1:
-                decode([(line_no, sentence, t, msg)])
-            else:
-                key = (msg.talker, msg.channel, msg.seq_id, msg.frag_cnt)
-                parts = pending.get(key)
-                if msg.frag_num == 1:
-                    if parts:  # a new message starts before the last one was complete
-                        for p in pending.pop(key):
-                            cur.refuse(p[0], UNPAIRED, p[1], p[2])
-                    pending[key] = [(line_no, sentence, t, msg)]
-                elif parts and parts[-1][3].frag_num == msg.frag_num - 1:
-                    parts.append((line_no, sentence, t, msg))
-                    if msg.frag_num == msg.frag_cnt:
-                        decode(pending.pop(key))
-                else:
-                    if parts:
-                        for p in pending.pop(key):
-                            cur.refuse(p[0], UNPAIRED, p[1], p[2])
-                    cur.refuse(line_no, UNPAIRED, sentence, t)
+            if not isinstance(msg, str) and msg.frag_cnt == 1:
+                remember([(0, sentence, np.nan, msg)])
+                row = plain.get(sentence)
+        return row
+
+    def read_line(line_no: int, line: bytes) -> bool:
+        """One line the slow way; True when the chunk's size is to be checked after it."""
+        sentence, t = split_line(line)
+        row = plain.get(sentence)
+        if row is not None and t == t:  # the most common line: a known position report, timed
+            cur.messages += 1
+            cur.pos.append((row[0], t, row[1], row[2], row[3], row[4], row[5], line_no))
+            cur.pos_at.append(line_no)
             if line_no % 1000 == 0:
                 flush_stale(line_no)
-            if len(pos_rows) + len(ref_rows) >= chunk_rows:
-                yield cur.chunk()
-                cur = _NmeaChunk()
-                pos_rows, ref_rows = cur.pos, cur.ref["t"]
+            return True
+        got = singles.get(sentence)
+        if got is not None:  # the same single-part sentence again: its fields are known
+            cur.messages += 1
+            emit(got, line_no, sentence, t, line_no)
+            if line_no % 1000 == 0:
+                flush_stale(line_no)
+            return True
+        if not sentence:
+            if line.strip() and not line.lstrip().startswith(b"#"):
+                cur.refuse(line_no, MALFORMED, line.strip(), t)
+            return False
+        if not NMEA_RE.match(sentence):  # other NMEA sentences ($GPRMC, $ARVSI...) are not AIS
+            cur.refuse(line_no, UNSUPPORTED, sentence, t)
+            return False
+        cur.messages += 1
+        msg = parsed.get(sentence)
+        if msg is None:
+            try:
+                msg = NMEAMessage(sentence)
+                if not msg.is_valid:
+                    msg = BAD_CHECKSUM
+            except (InvalidNMEAMessageException, ValueError, IndexError, TypeError):
+                msg = MALFORMED
+            if len(parsed) > 200_000:
+                parsed.clear()
+            parsed[sentence] = msg
+        if isinstance(msg, str):
+            cur.refuse(line_no, msg, sentence, t)
+            return False
+        if msg.frag_cnt == 1:
+            decode([(line_no, sentence, t, msg)], line_no)
+        else:
+            key = (msg.talker, msg.channel, msg.seq_id, msg.frag_cnt)
+            parts = pending.get(key)
+            if msg.frag_num == 1:
+                if parts:  # a new message starts before the last one was complete
+                    for p in pending.pop(key):
+                        cur.refuse(p[0], UNPAIRED, p[1], p[2])
+                pending[key] = [(line_no, sentence, t, msg)]
+            elif parts and parts[-1][3].frag_num == msg.frag_num - 1:
+                parts.append((line_no, sentence, t, msg))
+                if msg.frag_num == msg.frag_cnt:
+                    decode(pending.pop(key), line_no)
+            else:
+                if parts:
+                    for p in pending.pop(key):
+                        cur.refuse(p[0], UNPAIRED, p[1], p[2])
+                cur.refuse(line_no, UNPAIRED, sentence, t)
+        if line_no % 1000 == 0:
+            flush_stale(line_no)
+        return True
+
+    line_no = 0  # lines read before this block
+    with open_binary(path) as f:
+        for data, ends in _line_blocks(f):
+            n = ends.size
+            starts = np.empty(n, np.int64)
+            starts[0], starts[1:] = 0, ends[:-1] + 1
+            numbers = line_no + 1 + np.arange(n)
+            rows, fast = _plain_lines(data, starts, ends, numbers, ensure)
+            # lines the slow way: all but the plain ones, and every thousandth (the check for stale fragments)
+            events = np.flatnonzero(~fast | (numbers % 1000 == 0))
+            prev = 0
+            for e in [*events.tolist(), n]:
+                run = np.flatnonzero(fast[prev:e]) + prev if e > prev else ()
+                i = 0
+                while i < len(run):  # a run of plain lines: their rows in bulk, cut where a chunk is full
+                    take = min(len(run) - i, max(chunk_rows - len(cur), 1))
+                    cur.runs.append(rows[run[i:i + take]])
+                    cur.n_runs += take
+                    cur.messages += take
+                    i += take
+                    if len(cur) >= chunk_rows:
+                        yield cur.chunk()
+                        cur = _NmeaChunk()
+                if e < n:
+                    if read_line(int(numbers[e]), data[starts[e]:ends[e] + 1]) and len(cur) >= chunk_rows:
+                        yield cur.chunk()
+                        cur = _NmeaChunk()
+                    prev = e + 1
+            line_no += n
         for parts in pending.values():
             for p in parts:
                 cur.refuse(p[0], UNPAIRED, p[1], p[2])
     yield cur.chunk()
+
+
+PLAIN_LINE = (r"^\\(?:[abd-z]:[^,\\*]*,)*c:(?P<c>[0-9]{9,10})(?:,[a-z]:[^,\\*]*)*\*[0-9A-Fa-f]{2}\\"
+              r"(?P<s>!AIVD[MO],1,1,[0-9]?,[ABab12]?,[123B][0-9:;<=>?@A-W`a-w]{27},0\*[0-9A-Fa-f]{2})\r?\n?$")
+"""The common line, matched in bulk (RE2, in C): a tag block with a ``c:`` epoch time, then a
+single-part position report (types 1, 2, 3, 18) of standard length. Every other line is read the
+slow way, and so is this one unless pyais decodes it to a plain located position."""
+
+LINE_BLOCK_BYTES = 1 << 20
+
+
+def _line_blocks(f) -> Iterator[tuple[bytes, np.ndarray]]:
+    """The file in blocks of whole lines: (bytes, index of each line's end: its ``\\n`` or the end)."""
+    rest = b""
+    while True:
+        buf = f.read(LINE_BLOCK_BYTES)
+        data = rest + buf
+        if not buf:
+            if data:
+                yield data, np.array([len(data) - 1 if data.endswith(b"\n") else len(data)], np.int64)
+            return
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            rest = data
+            continue
+        rest = data[cut + 1:]
+        data = data[:cut + 1]
+        yield data, np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+
+
+def _plain_lines(data: bytes, starts: np.ndarray, ends: np.ndarray, numbers: np.ndarray,
+                 ensure) -> tuple[np.ndarray, np.ndarray]:
+    """Position rows (POSITIONS_SCHEMA columns, float64) of a block's lines and which lines are
+    plain (see :data:`PLAIN_LINE`): matched and split by pyarrow, each distinct sentence decoded
+    once by ``ensure`` (pyais; None if not a plain located position)."""
+    n = ends.size
+    offsets = np.append(starts, min(int(ends[-1]) + 1, len(data))).astype(np.int64)
+    lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), n,
+                                             [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    m = pc.extract_regex(lines, PLAIN_LINE)
+    fast = m.is_valid().to_numpy(zero_copy_only=False)
+    rows = np.empty((n, len(POSITIONS_SCHEMA)), np.float64)
+    if not fast.any():
+        return rows, fast
+    idx = np.flatnonzero(fast)
+    matched = pa.array(fast)
+    times = pc.cast(m.field("c").filter(matched), pa.float64()).to_numpy()
+    sentences = pc.dictionary_encode(m.field("s").filter(matched))
+    found = [ensure(s) for s in sentences.dictionary.to_pylist()]
+    known = np.array([r is not None for r in found])
+    table = np.array([r if r is not None else (0,) * 6 for r in found], np.float64).reshape(-1, 6)
+    which = sentences.indices.to_numpy(zero_copy_only=False)
+    fast[idx] = known[which]
+    rows[idx, 0] = table[which, 0]
+    rows[idx, 1] = times
+    rows[idx, 2:7] = table[which, 1:6]
+    rows[:, 7] = numbers
+    return rows, fast
 
 
 # ------------------------------------------------------------------ CSV
