@@ -279,3 +279,27 @@ def test_plain_lines_in_bulk_read_exactly_as_line_by_line(tmp_path, monkeypatch,
             assert a[0] == b[0]
             for x, y in zip(a[1:], b[1:]):
                 pd.testing.assert_frame_equal(x, y)
+
+
+def test_times_beyond_any_timestamp_are_refused_not_a_crash(tmp_path):
+    """A corrupt time (13 digits read as milliseconds: 2286; a year 2300 date) cannot be a
+    timestamp: the line is refused as out of range, in NMEA (tag block, on the bulk path's pattern
+    too, leading ISO column) and in CSV, and detection carries on with the rest."""
+    from callao.ingest.detect import detect_calls
+
+    tagged = "\\s:2573535,c:{}*08\\!BSVDM,1,1,,A,13nN34?000QFpgRWnQLLSPpF00SO,0*06"
+    f = tmp_path / "late.nmea"
+    f.write_text("\n".join([tagged.format(1671533231), tagged.format(9991701650699), tagged.format(9991701650),
+                            f"2300-01-01T00:00:00Z {GPSD_TYPE1}", f"2023-01-01T00:00:00Z {GPSD_TYPE1}"]) + "\n")
+    pos, _, refused, messages = read_all(f)
+    assert messages == 5 and pos["line"].tolist() == [1, 5]
+    assert refused[["line", "reason"]].values.tolist() == [[2, r.NO_TIME], [3, r.NO_TIME], [4, r.NO_TIME]]
+    calls, summary = detect_calls([f], tmp_path / "out")
+    assert (tmp_path / "out" / "quarantine.csv").read_text().count(r.NO_TIME) == 3
+
+    c = tmp_path / "late.csv"
+    c.write_text(MC_ROWS.splitlines()[0] + "\n"
+                 + "367000001,2300-01-01T00:00:00,-12.04,-77.15,0.1,90.0,90,EVER DIADEM,,,70,5,295,42,12.0,,A\n"
+                 + "367000001,2023-01-01T00:00:00,-12.04,-77.15,0.1,90.0,90,EVER DIADEM,,,70,5,295,42,12.0,,A\n")
+    pos, _, refused, _ = read_all(c)
+    assert pos["line"].tolist() == [3] and refused[["line", "reason"]].values.tolist() == [[2, r.NO_TIME]]

@@ -31,7 +31,7 @@ UNPAIRED = "unpaired multi-part fragment"
 UNSUPPORTED = "unsupported message type"
 NOT_AVAILABLE = "position not available (lat 91 / lon 181)"
 BAD_VALUE = "bad value"
-NO_TIME = "timestamp missing"
+NO_TIME = "timestamp missing or out of range"
 OUT_OF_ORDER = "timestamp out of order"
 OUTSIDE_AOI = "outside the area of interest"
 SPEED_JUMP = "impossible speed jump"
@@ -161,6 +161,15 @@ def read_ais(path: str | Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
 SENTENCE_START_RE = re.compile(rb"[!$][A-Z]{2}[A-Z]{3},")
 TRAILING_TIME_RE = re.compile(rb"\*[0-9A-Fa-f]{2}()[,;\s]+(\d{9,13}(?:\.\d+)?)$")
 TAG_TIME_RE = re.compile(rb"(?:^|[,\\])c:(\d+(?:\.\d+)?)")
+LATEST_EPOCH_S = 9_000_000_000
+"""Times further than this from 1970 (in seconds; 2255) are refused as out of range: they cannot be
+timestamps (pandas' limit is 2262), and are a corrupt field or milliseconds read as seconds."""
+
+
+def epoch_s(v: float) -> float:
+    """Epoch seconds from a number in seconds or, above 1e11, milliseconds; NaN out of range."""
+    s = v / 1000.0 if v > 1e11 else v
+    return s if abs(s) <= LATEST_EPOCH_S else np.nan
 
 
 def _prefix_time(prefix: bytes) -> float:
@@ -169,15 +178,14 @@ def _prefix_time(prefix: bytes) -> float:
     if not p:
         return np.nan
     try:
-        v = float(p)
-        return v / 1000.0 if v > 1e11 else v
+        return epoch_s(float(p))
     except ValueError:
         pass
     try:
         ts = datetime.fromisoformat(p.replace("Z", "+00:00"))
     except ValueError:
         return np.nan
-    return (ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)).timestamp()
+    return epoch_s((ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)).timestamp())
 
 
 def _starts_sentence(b: bytes) -> bool:
@@ -199,8 +207,7 @@ def split_line(line: bytes) -> tuple[bytes, float]:
             m = TAG_TIME_RE.search(line, 0, k + 1)
             if m is None:
                 return sentence, np.nan
-            v = float(m.group(1))
-            return sentence, (v / 1000.0 if v > 1e11 else v)
+            return sentence, epoch_s(float(m.group(1)))
     elif head == b"!":  # fast path: a bare sentence
         sentence = line.strip()
         if sentence[-3:-2] == b"*" and _starts_sentence(sentence):
@@ -214,14 +221,12 @@ def split_line(line: bytes) -> tuple[bytes, float]:
     t = np.nan
     trailing = TRAILING_TIME_RE.search(sentence)
     if trailing:  # a time column after the checksum: "!AIVDM,...,0*36,1738369261"
-        v = float(trailing.group(2))
-        t = v / 1000.0 if v > 1e11 else v
+        t = epoch_s(float(trailing.group(2)))
         sentence = sentence[: trailing.start(1)]
     if b"\\" in prefix:
         m = TAG_TIME_RE.search(prefix)
         if m:
-            v = float(m.group(1))
-            t = v / 1000.0 if v > 1e11 else v
+            t = epoch_s(float(m.group(1)))
         prefix = prefix[: prefix.find(b"\\")]
     if t != t:  # NaN: try a leading time column
         t = _prefix_time(prefix)
@@ -497,7 +502,7 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
     yield cur.chunk()
 
 
-PLAIN_LINE = (r"^\\(?:[abd-z]:[^,\\*]*,)*c:(?P<c>[0-9]{9,10})(?:,[a-z]:[^,\\*]*)*\*[0-9A-Fa-f]{2}\\"
+PLAIN_LINE = (r"^\\(?:[abd-z]:[^,\\*]*,)*c:(?P<c>[0-9]{9}|[1-8][0-9]{9})(?:,[a-z]:[^,\\*]*)*\*[0-9A-Fa-f]{2}\\"
               r"(?P<s>!AIVD[MO],1,1,[0-9]?,[ABab12]?,[123B][0-9:;<=>?@A-W`a-w]{27},0\*[0-9A-Fa-f]{2})\r?\n?$")
 """The common line, matched in bulk (RE2, in C): a tag block with a ``c:`` epoch time, then a
 single-part position report (types 1, 2, 3, 18) of standard length. Every other line is read the
@@ -712,10 +717,10 @@ def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, s
     mmsi_valid = np.ones(n, bool) if d["mmsi"].null_count == 0 else pc.is_valid(d["mmsi"]).to_numpy(zero_copy_only=False)
     mmsi = pc.fill_null(d["mmsi"], 0).to_numpy() if not mmsi_valid.all() else d["mmsi"].to_numpy()
     tcol = d["t"]
-    t_valid = np.ones(n, bool) if tcol.null_count == 0 else pc.is_valid(tcol).to_numpy(zero_copy_only=False)
     t = tcol.to_numpy(zero_copy_only=False).view(np.int64).astype(np.float64)  # datetime64[s] → seconds
     if tcol.null_count:
-        t[~t_valid] = np.nan
+        t[~pc.is_valid(tcol).to_numpy(zero_copy_only=False)] = np.nan
+    t_valid = np.abs(t) <= LATEST_EPOCH_S  # False for a missing time too
     lat = d["lat"].to_numpy(zero_copy_only=False).astype(float, copy=False)
     lon = d["lon"].to_numpy(zero_copy_only=False).astype(float, copy=False)
 
@@ -730,7 +735,7 @@ def _chunk(table: pa.Table | None, line: np.ndarray, bad_rows: list[tuple[int, s
     else:
         status = num("status")
     located = (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
-    keep = located & t_valid & mmsi_valid if tcol.null_count or d["mmsi"].null_count else located.copy()
+    keep = located & t_valid & mmsi_valid if not t_valid.all() or d["mmsi"].null_count else located.copy()
     other = None
     if layout == "dma" and "mobile" in d:
         words, idx = _words(d["mobile"])
