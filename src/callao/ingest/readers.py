@@ -383,22 +383,27 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
             for p in pending.pop(key):
                 cur.refuse(p[0], UNPAIRED, p[1], p[2])
 
+    def parse(sentence: bytes) -> NMEAMessage | str:
+        """The sentence parsed by pyais (remembered for repeats), or why it is refused."""
+        msg = parsed.get(sentence)
+        if msg is None:
+            try:
+                msg = NMEAMessage(sentence)
+                if not msg.is_valid:
+                    msg = BAD_CHECKSUM
+            except (InvalidNMEAMessageException, ValueError, IndexError, TypeError):
+                msg = MALFORMED
+            if len(parsed) > 200_000:
+                parsed.clear()
+            parsed[sentence] = msg
+        return msg
+
     def ensure(sentence: bytes) -> tuple | None:
         """The position row of a single-part sentence if it is a plain, located position report
         (decoded with pyais once, then remembered), else None (the line takes the slow path)."""
         row = plain.get(sentence)
         if row is None and sentence not in singles:
-            msg = parsed.get(sentence)
-            if msg is None:
-                try:
-                    msg = NMEAMessage(sentence)
-                    if not msg.is_valid:
-                        msg = BAD_CHECKSUM
-                except (InvalidNMEAMessageException, ValueError, IndexError, TypeError):
-                    msg = MALFORMED
-                if len(parsed) > 200_000:
-                    parsed.clear()
-                parsed[sentence] = msg
+            msg = parse(sentence)
             if not isinstance(msg, str) and msg.frag_cnt == 1:
                 remember([(0, sentence, np.nan, msg)])
                 row = plain.get(sentence)
@@ -430,17 +435,7 @@ def read_nmea(path: Path, chunk_rows: int = 250_000) -> Iterator[Chunk]:
             cur.refuse(line_no, UNSUPPORTED, sentence, t)
             return False
         cur.messages += 1
-        msg = parsed.get(sentence)
-        if msg is None:
-            try:
-                msg = NMEAMessage(sentence)
-                if not msg.is_valid:
-                    msg = BAD_CHECKSUM
-            except (InvalidNMEAMessageException, ValueError, IndexError, TypeError):
-                msg = MALFORMED
-            if len(parsed) > 200_000:
-                parsed.clear()
-            parsed[sentence] = msg
+        msg = parse(sentence)
         if isinstance(msg, str):
             cur.refuse(line_no, msg, sentence, t)
             return False
