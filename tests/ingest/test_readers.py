@@ -158,6 +158,19 @@ def test_dma_layout(tmp_path):
     assert (s["name"], s["loa_m"], s["draft_m"], s["ship_type"]) == ("AARHUS BAY", 300, 12.5, 70)
 
 
+def test_dma_bad_timestamp_is_refused_with_its_value_and_rows_with_empty_text_survive(tmp_path):
+    """A time not in day-first form sends the file down the text path; the Base Station row there has
+    empty text fields (Name, Ship type), which once crashed it instead of being read."""
+    f = tmp_path / "aisdk.csv"
+    rows = DMA_ROWS.splitlines()
+    f.write_text("\n".join(rows + [rows[1].replace("01/03/2024 00:00:00", "32/03/2024 00:00:00")]) + "\n")
+    pos, stat, refused, messages = read_all(f)
+    assert messages == 4 and list(pos["line"]) == [2, 4]
+    reasons = dict(zip(refused["line"], refused["reason"]))
+    assert reasons == {3: r.UNSUPPORTED, 5: f"{r.BAD_VALUE}: # Timestamp='32/03/2024 00:00:00'"}
+    assert stat.iloc[0]["name"] == "AARHUS BAY"
+
+
 def test_csv_streams_in_chunks(tmp_path):
     f = tmp_path / "mc.csv"
     rows = [MC_ROWS.splitlines()[0]] + [

@@ -809,6 +809,8 @@ def _words(col: pa.ChunkedArray | pa.Array) -> tuple[list[str], np.ndarray]:
     row's index into them: the words are worked on once each, not once a row."""
     words: dict[str, int] = {}
     rows = []
+    if isinstance(col, pa.ChunkedArray) and col.num_chunks > 1 and not pa.types.is_dictionary(col.type):
+        col = col.combine_chunks()  # one pass over the whole chunk, not one per parsed block
     for part in (col.chunks if isinstance(col, pa.ChunkedArray) else [col]):
         if not pa.types.is_dictionary(part.type):
             part = pc.dictionary_encode(part)
@@ -859,5 +861,5 @@ def _coerce(table: pa.Table, cols: dict[str, str], spec: CsvLayout, num_types: d
         fields[col] = pa.array(v.to_numpy(np.int64) if typ == pa.int64() else v.to_numpy(float), type=typ)
     fields[cols["t"]] = pa.array(t[ok].dt.tz_localize(None).astype("datetime64[s]"), type=pa.timestamp("s"))
     for col in str_types:
-        fields[col] = pa.array(df[col][ok].to_numpy(object), type=pa.string())
+        fields[col] = pa.array(df[col][ok].to_numpy(object), type=pa.string(), from_pandas=True)  # NaN: missing
     return pa.table(fields), line[ok], refused
