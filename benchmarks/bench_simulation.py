@@ -199,6 +199,33 @@ def run_worker(name: str, args, vessels: Path | None, targeting: str = "on") -> 
 
 
 # --- the report -------------------------------------------------------------------------------
+def run_in_tree(script: str, src: Path | None, argv: list[str]) -> dict:
+    """``script --worker ARGV`` in a fresh process with BLAS/OpenMP threads = 1, importing callao
+    from another source tree's ``src/`` folder (``CALLAO_BENCH_SRC``; None: this tree): the JSON of
+    its last output line, with the 1-minute load average before it started."""
+    env = {**os.environ, **{v: "1" for v in THREAD_VARS}}
+    if src is not None:
+        env["CALLAO_BENCH_SRC"] = str(src)
+    load = os.getloadavg()[0]
+    proc = subprocess.run([sys.executable, str(Path(script).resolve()), "--worker", *argv], env=env,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise SystemExit(f"worker failed with exit code {proc.returncode}")
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "load": load}
+
+
+def alternate(baseline: Path | None, rounds, run) -> dict[str, list[dict]]:
+    """``run(src, r)`` for each round ``r`` on this tree and, with ``baseline``, on that tree too,
+    alternating so that both see the same load: the runs by tree ("this tree", "baseline")."""
+    trees = {"this tree": None} | ({"baseline": baseline.resolve()} if baseline else {})
+    runs: dict[str, list[dict]] = {name: [] for name in trees}
+    for r in rounds:
+        for name, src in trees.items():
+            runs[name].append(run(src, r))
+    return runs
+
+
 def machine_line(load_start: tuple, wall_s: float) -> str:
     """The machine, the load average at the start and now, the versions and the benchmark's wall
     time: the line every benchmark ends with."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from bench_simulation import THREAD_VARS, pin_one_core
+from bench_simulation import THREAD_VARS, alternate, pin_one_core, run_in_tree
 
 for _var in THREAD_VARS:
     os.environ[_var] = "1"
@@ -22,7 +22,6 @@ for _var in THREAD_VARS:
 import argparse  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -94,20 +93,6 @@ def worker(args) -> dict:
             "callao.simulate, all": total, **spent, "containers": len(r.containers)}
 
 
-def run(src: Path | None, args) -> dict:
-    env = {**os.environ, **{v: "1" for v in THREAD_VARS}}
-    if src is not None:
-        env["CALLAO_BENCH_SRC"] = str(src)
-    load = os.getloadavg()[0]
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--years", str(args.years),
-           "--seed", str(args.seed)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"worker failed with exit code {proc.returncode}")
-    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "load": load}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--years", type=float, default=1.0)
@@ -119,11 +104,9 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args)))
         return
-    trees = {"this tree": None} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
-    runs: dict[str, list[dict]] = {name: [] for name in trees}
-    for _ in range(args.repeat):
-        for name, src in trees.items():  # alternating, so that both see the same load
-            runs[name].append(run(src, args))
+    runs = alternate(args.baseline, range(args.repeat),
+                     lambda src, _: run_in_tree(__file__, src, ["--years", str(args.years), "--seed", str(args.seed)]))
+    trees = list(runs)
     for r in (r for rs in runs.values() for r in rs):
         r["  outside export targeting"] = r["callao.simulate, all"] - r["    export targeting"]
     keys = ["import callao", "import customs (LightGBM)", "callao.simulate, all", "  outside export targeting",

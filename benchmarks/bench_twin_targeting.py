@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from bench_simulation import THREAD_VARS, pin_one_core
+from bench_simulation import THREAD_VARS, alternate, pin_one_core, run_in_tree
 
 for _var in THREAD_VARS:
     os.environ[_var] = "1"
@@ -23,14 +23,8 @@ for _var in THREAD_VARS:
 import argparse  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
-T975 = {1: 12.71, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
-        11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 19: 2.093, 24: 2.064, 29: 2.045}
-"""Student t 97.5% quantiles by degrees of freedom (a missing df takes the next smaller listed)."""
 
 
 def worker(args) -> dict:
@@ -59,27 +53,12 @@ def worker(args) -> dict:
     return out
 
 
-def run(src: Path | None, seed: int, years: float) -> dict:
-    env = {**os.environ, **{v: "1" for v in THREAD_VARS}}
-    if src is not None:
-        env["CALLAO_BENCH_SRC"] = str(src)
-    load = os.getloadavg()[0]
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--seed", str(seed), "--years", str(years)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"worker failed with exit code {proc.returncode}")
-    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "load": load}
-
-
 def interval(d: list[float]) -> str:
     """Mean of paired differences with its 95% t interval."""
-    m = statistics.mean(d)
-    if len(d) < 2:
-        return f"{m:+.2f}"
-    t = T975[max(k for k in T975 if k <= len(d) - 1)]
-    h = t * statistics.stdev(d) / len(d) ** 0.5
-    return f"{m:+.2f} [{m - h:+.2f}, {m + h:+.2f}]"
+    from callao.validation import mean_ci  # in the parent only: a worker imports callao from its tree
+
+    m, lo, hi = mean_ci(d)
+    return f"{m:+.2f}" if len(d) < 2 else f"{m:+.2f} [{lo:+.2f}, {hi:+.2f}]"
 
 
 def main() -> None:
@@ -93,11 +72,9 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args)))
         return
-    trees = {"this tree": None} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
-    runs: dict[str, list[dict]] = {name: [] for name in trees}
-    for seed in range(args.seeds):
-        for name, src in trees.items():  # alternating, so that both see the same load
-            runs[name].append(run(src, seed, args.years))
+    runs = alternate(args.baseline, range(args.seeds),
+                     lambda src, seed: run_in_tree(__file__, src, ["--seed", str(seed), "--years", str(args.years)]))
+    trees = list(runs)
     print(f"callao.simulate('callao', seed, years={args.years:g}), seeds 0..{args.seeds - 1}, targeting stage:")
     print(f"{'':34s}" + "".join(f"{name:>22s}" for name in trees))
     for key, label in (("found", "loads found (mean ± sd)"), ("seized_t", "seized t (mean ± sd)"),

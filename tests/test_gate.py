@@ -9,7 +9,8 @@ import pytest
 import callao
 from callao.scenario import load_scenario
 from callao.sim.gate import _merged_order, pair_dual_cycles
-from callao.sim.queues import SEGMENT, multi_server_fifo_wait, stable_argsort
+from callao.sim.queues import SEGMENT, multi_server_fifo_wait
+from callao.tables import stable_argsort
 from callao.validation import erlang_c
 
 SERVICE_H = 5.0 / 60.0  # five-minute gate transactions

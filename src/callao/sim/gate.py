@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from callao.scenario import Scenario
-from callao.sim.queues import multi_server_fifo_wait, stable_argsort
+from callao.sim.queues import multi_server_fifo_wait
 from callao.sim.streams import Streams
+from callao.tables import stable_argsort
 
 PAIRING_ROUNDS = 4
 """Rounds of dual-cycle matching (each round, drop-offs left unmatched try the nearest free pick-up)."""

@@ -7,17 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-
-def stable_argsort(x: np.ndarray) -> np.ndarray:
-    """``np.argsort(x, kind="stable")``, about twice as fast when the keys are distinct (times drawn
-    from continuous distributions): the unstable sort's order is checked for equal neighbours and
-    the stable sort used only if there are any (or a NaN, whose order the check cannot see)."""
-    order = np.argsort(x)
-    if x.size > 1:
-        xs = x[order]
-        if np.isnan(xs[-1]) or (xs[1:] == xs[:-1]).any():
-            return np.argsort(x, kind="stable")
-    return order
+from callao.tables import stable_argsort
 
 
 def fifo_wait(arrival_h: np.ndarray, service_h: np.ndarray) -> np.ndarray:
