@@ -18,8 +18,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from callao.calibration import CALLAO_TARGETS, calibration_table
-from callao.kpis import HEADLINE
 from callao.scenario import ScenarioError, bundled_names, load_scenario
 from callao.scenario.load import read_toml, resolve_path, validate
 
@@ -97,6 +95,7 @@ def run(
         help="length of the segments a multi-year run is simulated in, years")] = 1.0,
 ) -> None:
     """Simulate a scenario and write kpis.json, Parquet tables and report.html to OUT."""
+    from callao.kpis import HEADLINE
     from callao.sim import simulate
 
     try:
@@ -189,6 +188,8 @@ ANNUAL_UNITS = ("TEU", "calls")
 def _annual_calibration(kpis: dict[str, float], years: float) -> list[dict]:
     """The model-versus-published rows, with a run's totals (TEU, calls) scaled to a year when it
     covers another span, so that a short run compares like with like."""
+    from callao.calibration import CALLAO_TARGETS, calibration_table
+
     if years != 1:
         kpis = dict(kpis)
         for t in CALLAO_TARGETS:
