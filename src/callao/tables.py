@@ -113,17 +113,20 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     Column types are the frame's. Floating-point columns (times, waits: nearly all distinct) skip
     the dictionary and are stored byte-stream-split, which zstd compresses better; categorical,
     true/false and 8/16/32-bit integer columns are dictionary-encoded; 64-bit integers (ids, all
-    distinct) are stored plain, without the dictionary pyarrow would build and then drop. Min/max
-    statistics for every column but the categoricals (whose values are few and known). zstd at
-    level 1: for a Callao year about 40 % less CPU and 15 % fewer bytes than pyarrow's defaults,
-    and faster to read back."""
+    distinct, mostly ascending) are delta-encoded, without the dictionary pyarrow would build and
+    then drop (a Callao year's container ids: 0.02 MB instead of 1.9 MB, and a quarter of the
+    CPU). Min/max statistics for every column but the categoricals (whose values are few and
+    known). zstd at level 1: for a Callao year about 40 % less CPU and 15 % fewer bytes than
+    pyarrow's defaults, and faster to read back."""
     table = pa.Table.from_pandas(df, preserve_index=False)
-    floats = [f.name for f in table.schema if pa.types.is_floating(f.type)]
+    encoding = {f.name: "BYTE_STREAM_SPLIT" for f in table.schema if pa.types.is_floating(f.type)}
+    encoding |= {f.name: "DELTA_BINARY_PACKED" for f in table.schema
+                 if pa.types.is_integer(f.type) and f.type.bit_width == 64}
     few = [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_boolean(f.type)
            or (pa.types.is_integer(f.type) and f.type.bit_width < 64)]
     stats = [f.name for f in table.schema if not pa.types.is_dictionary(f.type)]
     pq.write_table(table, path, compression="zstd", compression_level=1, write_statistics=stats,
-                   use_dictionary=few, column_encoding=dict.fromkeys(floats, "BYTE_STREAM_SPLIT"))
+                   use_dictionary=few, column_encoding=encoding)
 
 
 @contextmanager
