@@ -57,24 +57,30 @@ def stable_argsort(x: np.ndarray) -> np.ndarray:
     """``np.argsort(x, kind="stable")``, about twice as fast: an unstable sort, then the indices of
     equal values put back in their original order (with a NaN, whose ties this check cannot see,
     numpy's stable sort)."""
+    return _stable_sort(x)[0]
+
+
+def _stable_sort(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(:func:`stable_argsort` of ``x``, ``x`` in that order)."""
     order = np.argsort(x)
-    if x.size < 2:
-        return order
     xs = x[order]
+    if x.size < 2:
+        return order, xs
     if xs.dtype.kind == "f" and np.isnan(xs[-1]):
-        return np.argsort(x, kind="stable")
+        order = np.argsort(x, kind="stable")
+        return order, x[order]
     tie = xs[1:] == xs[:-1]
     if tie.any():
         n = x.size
-        group = np.empty(n, np.int64)
-        group[0] = 0
-        np.cumsum(~tie, out=group[1:])
         in_run = np.zeros(n, bool)
         in_run[1:] |= tie
         in_run[:-1] |= tie
         p = np.flatnonzero(in_run)  # positions of runs of equal values: keep their indices ascending
-        order[p] = np.sort(group[p] * n + order[p]) % n
-    return order
+        first = np.ones(p.size, bool)  # p[j] starts a run unless it equals the value before it
+        first[1:] = ~tie[p[1:] - 1]
+        run = np.cumsum(first)
+        order[p] = np.sort(run * n + order[p]) % n  # equal values: xs unchanged
+    return order, xs
 
 
 def hourly_mean(start: np.ndarray, end: np.ndarray, weight: np.ndarray, n_hours: int) -> np.ndarray:
@@ -90,18 +96,23 @@ def hourly_mean(start: np.ndarray, end: np.ndarray, weight: np.ndarray, n_hours:
     start, end = clipped(start), clipped(end)
     edges = np.arange(n_hours + 1, dtype=float)
     constant = bool(weight.size) and bool((weight == weight[0]).all())
-    ones = constant and weight[0] == 1  # w·t is t itself
+    ones = constant and weight[0] == 1  # w·t is t itself, and the running sum of w the count
+
+    def cumulative(x: np.ndarray) -> np.ndarray:  # 0, x0, x0 + x1, ... (sequential, as np.cumsum)
+        out = np.zeros(x.size + 1)
+        np.cumsum(x, out=out[1:])
+        return out
 
     def integral(t: np.ndarray, w: np.ndarray) -> np.ndarray:  # Σ w·max(0, e - t) at each edge e
         if constant:  # equal weights: the order of equal times cannot matter
             t = np.sort(t)
         else:
-            order = stable_argsort(t)
-            t, w = t[order], w[order]
+            order, t = _stable_sort(t)
+            w = w[order]
         k = np.searchsorted(t, edges, side="right")
-        cw = np.concatenate([[0.0], np.cumsum(w)])
-        cwt = np.concatenate([[0.0], np.cumsum(t if ones else w * t)])
-        return edges * cw[k] - cwt[k]
+        cw = k.astype(float) if ones else cumulative(w)[k]  # a count of ones is exact
+        cwt = cumulative(t if ones else w * t)[k]
+        return edges * cw - cwt
 
     g = integral(start, weight) - integral(end, weight)
     return np.diff(g)
