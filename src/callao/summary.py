@@ -132,10 +132,10 @@ def _summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, pool:
     add["discharged"], add["loaded"] = float(discharged.sum()), float(loaded.sum())
     add["teu_discharged"], add["teu_loaded"] = float(teu[discharged].sum()), float(teu[loaded].sum())
     at = {t.name: term == t.name for t in sc.terminals}  # each terminal's rows
-    for t in sc.terminals:  # the hourly yard series first: they run in the background meanwhile
+    yard = {}  # the hourly yard series start first: they run in the background meanwhile
+    for t in sc.terminals:
         sel = at[t.name]
-        ser[f"yard_teu:{t.name}"] = pool.submit(hourly_mean, col["t_yard_in"][sel], col["t_yard_out"][sel], teu[sel],
-                                                n_hours)
+        yard[t.name] = pool.submit(hourly_mean, col["t_yard_in"][sel], col["t_yard_out"][sel], teu[sel], n_hours)
     for t in sc.terminals:
         sel = at[t.name]
         add[f"teu_discharged:{t.name}"] = float(teu[discharged & sel].sum())
@@ -158,6 +158,8 @@ def _summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, pool:
         x = x[np.isfinite(x)]
         ser[f"dwell_hist:{f}"] = np.bincount(np.clip((x / DWELL_BIN_D).astype(np.int64), 0, DWELL_BINS - 1),
                                              minlength=DWELL_BINS)
+    for t in sc.terminals:
+        ser[f"yard_teu:{t.name}"] = yard[t.name]
     release_done = _within(col["t_customs_release"], H)
     imp = (flow == "import") & release_done
     berth = v["t_berth"].to_numpy()[vin[imp]]
