@@ -31,6 +31,7 @@ class _Command(typer.Typer):
     exit_fast = False
 
     def __call__(self, *args, **kwargs):
+        _Command.exit_fast = False  # set by a command of this call only
         try:
             return super().__call__(*args, **kwargs)
         except SystemExit as e:
