@@ -21,7 +21,7 @@ from rich.text import Text
 from callao.scenario import ScenarioError, bundled_names, load_scenario
 from callao.scenario.load import read_toml, resolve_path, validate
 
-class _Command(typer.Typer):
+class _ConsoleApp(typer.Typer):
     """The ``callao`` console command: a Typer app that, when a command asked for it (``callao run``
     once every file is written), leaves the process without the interpreter's teardown (freeing
     the run's millions of objects and arrays one by one: about 0.6 CPU s after a Callao year).
@@ -31,18 +31,18 @@ class _Command(typer.Typer):
     exit_fast = False
 
     def __call__(self, *args, **kwargs):
-        _Command.exit_fast = False  # set by a command of this call only
+        _ConsoleApp.exit_fast = False  # set by a command of this call only
         try:
             return super().__call__(*args, **kwargs)
         except SystemExit as e:
-            if _Command.exit_fast and e.code in (0, None):
+            if _ConsoleApp.exit_fast and e.code in (0, None):
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(0)
             raise
 
 
-app = _Command(help="callao: a digital twin of the Port of Callao.", no_args_is_help=True,
+app = _ConsoleApp(help="callao: a digital twin of the Port of Callao.", no_args_is_help=True,
                pretty_exceptions_enable=False, add_completion=False)
 scenario_app = typer.Typer(help="Show, list and validate scenarios.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
@@ -179,7 +179,7 @@ def run(
         print_replay(results, out, console)
     files = ", ".join(sorted(p.name for p in out.iterdir() if not p.name.startswith(".")))
     console.print(Text(f"Results in {out}/: {files}"))
-    _Command.exit_fast = True
+    _ConsoleApp.exit_fast = True
 
 
 ANNUAL_UNITS = ("TEU", "calls")
