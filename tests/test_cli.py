@@ -49,3 +49,25 @@ def test_queue_check_command():
     assert "M/M/3" in res.output and "Erlang C" in res.output and "Little's law" in res.output
     res = runner.invoke(app, ["queue-check", "callao", "--replications", "2"])
     assert res.exit_code == 2 and "not a pure queue" in res.output
+
+
+def test_console_command_exits_fast_after_run_and_loses_nothing(tmp_path):
+    """The installed `callao` command skips the interpreter's teardown after a finished run; every
+    file is in place, the output is complete (piped), and failures still exit with their code."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    code = ("import atexit, sys; from callao.cli import app\n"
+            "atexit.register(print, 'teardown', file=sys.stderr)\nsys.exit(app())")
+    res = subprocess.run([sys.executable, "-c", code, "run", "--years", "0.02", "--out", str(out)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "teardown" not in res.stderr  # left without the interpreter's teardown
+    assert res.stdout.rstrip().endswith("vessels.parquet") and "Headline KPIs" in res.stdout
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert kpis["containers_total"] > 0
+    assert (out / "report.html").read_text().rstrip().endswith("</html>")
+    assert not list(out.glob(".*.tmp"))
+    res = subprocess.run([sys.executable, "-c", code, "run", "--years", "-1"], capture_output=True, text=True)
+    assert res.returncode == 2 and "--years" in res.stderr and "teardown" in res.stderr

@@ -39,3 +39,14 @@ def test_lazy_package_names_still_resolve():
             "assert all(getattr(t, n) is not None for n in t.__all__)\n"
             "assert RiskModel.__module__ == 'callao.targeting.model'")
     assert "lightgbm" in _imported_after(code)  # the model really was imported, on first use
+
+
+def test_import_callao_is_lazy_and_its_names_resolve():
+    """`import callao` loads neither pandas nor pyarrow; `callao.simulate` and friends load on first use."""
+    probe = ("import json, sys, callao\nbefore = sorted({m.split('.')[0] for m in sys.modules})\n"
+             "from callao import Results, Scenario, ScenarioError, load_scenario, simulate\n"
+             "assert callao.simulate is simulate and Results.__module__ == 'callao.results'\n"
+             "print(json.dumps(before))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    before = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert not before & {"pandas", "pyarrow", "pydantic"}

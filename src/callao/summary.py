@@ -131,8 +131,13 @@ def _summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, pool:
     add["containers"] = float((discharged | loaded).sum())
     add["discharged"], add["loaded"] = float(discharged.sum()), float(loaded.sum())
     add["teu_discharged"], add["teu_loaded"] = float(teu[discharged].sum()), float(teu[loaded].sum())
+    at = {t.name: term == t.name for t in sc.terminals}  # each terminal's rows
+    yard = {}  # the hourly yard series start first: they run in the background meanwhile
     for t in sc.terminals:
-        sel = term == t.name
+        sel = at[t.name]
+        yard[t.name] = pool.submit(hourly_mean, col["t_yard_in"][sel], col["t_yard_out"][sel], teu[sel], n_hours)
+    for t in sc.terminals:
+        sel = at[t.name]
         add[f"teu_discharged:{t.name}"] = float(teu[discharged & sel].sum())
         add[f"teu_loaded:{t.name}"] = float(teu[loaded & sel].sum())
     for p in sc.port_names:  # TEU counts are whole numbers: these sums are exact in any order
@@ -146,17 +151,15 @@ def _summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, pool:
     on_out = np.where(vout >= 0, diverted[np.maximum(vout, 0)] & loaded, False)
     add["teu_diverted_in"], add["teu_diverted_out"] = float(teu[on_in].sum()), float(teu[on_out].sum())
     left = _within(col["t_yard_out"], H)
-    dwell_d = (col["t_yard_out"] - col["t_yard_in"]) / 24.0
     for f in FLOWS:
-        x = dwell_d[left & (flow == f)]
+        sel = left & (flow == f)
+        x = (col["t_yard_out"][sel] - col["t_yard_in"][sel]) / 24.0  # dwell, days
         mean_parts(f"dwell_d:{f}", x)
         x = x[np.isfinite(x)]
         ser[f"dwell_hist:{f}"] = np.bincount(np.clip((x / DWELL_BIN_D).astype(np.int64), 0, DWELL_BINS - 1),
                                              minlength=DWELL_BINS)
     for t in sc.terminals:
-        sel = term == t.name
-        ser[f"yard_teu:{t.name}"] = pool.submit(hourly_mean, col["t_yard_in"][sel], col["t_yard_out"][sel], teu[sel],
-                                                n_hours)
+        ser[f"yard_teu:{t.name}"] = yard[t.name]
     release_done = _within(col["t_customs_release"], H)
     imp = (flow == "import") & release_done
     berth = v["t_berth"].to_numpy()[vin[imp]]
@@ -174,18 +177,18 @@ def _summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, pool:
     for name, label in (("orange", "scan"), ("red", "exam")):
         sel = (ch == name) & release_done
         add[f"customs_{label}s"] = float(sel.sum())
-        mean_parts(f"customs_{label}_wait_h", (start - col["t_customs_request"])[sel])
+        mean_parts(f"customs_{label}_wait_h", start[sel] - col["t_customs_request"][sel])
         st = start[(ch == name) & np.isfinite(start) & (start >= 0) & (start < H)]
         ser[f"inspections_week:{name}"] = np.bincount((st // HOURS_PER_WEEK).astype(np.int64), minlength=n_weeks)[:n_weeks]
     insp = ch.isin("orange", "red") & release_done
-    mean_parts("customs_added_dwell_h", (col["t_customs_release"] - col["t_customs_request"])[insp])
+    mean_parts("customs_added_dwell_h", col["t_customs_release"][insp] - col["t_customs_request"][insp])
     if "contraband_kg" in c.columns:
         _targeting(s, c, flow, ch, _within(col["t_customs_request"], H), H)
     add["exports_customs_late"] = float((c["customs_late"].to_numpy() & loaded).sum())
     add["exports_late_gate"] = float((c["late_gate"].to_numpy() & loaded).sum())
     gated = (col["t_gate"] >= 0) & (col["t_gate"] < H)
     for t in sc.terminals:
-        g = col["t_gate"][gated & (term == t.name)]
+        g = col["t_gate"][gated & at[t.name]]
         ser[f"gate_trucks:{t.name}"] = np.bincount(g.astype(np.int64), minlength=n_hours)[:n_hours]
     waits = col["gate_wait_h"][gated]
     mean_parts("gate_wait_h", waits)
@@ -200,7 +203,7 @@ def _summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, pool:
         top["gate_visit_wait_max_h"] = float((begin - arrive).max()) if arrive.size else 0.0
         ser["gate_queue"] = pool.submit(hourly_mean, arrive, begin, np.ones(arrive.size), n_hours)
     out_truck = flow.isin("import", "empty_in") & left
-    mean_parts("corridor_h", (col["t_lima"] - col["t_yard_out"])[out_truck])
+    mean_parts("corridor_h", col["t_lima"][out_truck] - col["t_yard_out"][out_truck])
     return s
 
 
