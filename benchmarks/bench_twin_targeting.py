@@ -63,7 +63,8 @@ def interval(d: list[float]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=12, help="seeds 0..N-1 (default 12)")
+    ap.add_argument("--seeds", type=int, default=12, help="how many seeds (default 12)")
+    ap.add_argument("--first-seed", type=int, default=0, help="the first seed (default 0): seeds first..first+N-1")
     ap.add_argument("--years", type=float, default=1.0)
     ap.add_argument("--baseline", type=Path, help="another source tree (its src/ folder) to compare with")
     ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -72,10 +73,11 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args)))
         return
-    runs = alternate(args.baseline, range(args.seeds),
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    runs = alternate(args.baseline, seeds,
                      lambda src, seed: run_in_tree(__file__, src, ["--seed", str(seed), "--years", str(args.years)]))
     trees = list(runs)
-    print(f"callao.simulate('callao', seed, years={args.years:g}), seeds 0..{args.seeds - 1}, targeting stage:")
+    print(f"callao.simulate('callao', seed, years={args.years:g}), seeds {seeds[0]}..{seeds[-1]}, targeting stage:")
     print(f"{'':34s}" + "".join(f"{name:>22s}" for name in trees))
     for key, label in (("found", "loads found (mean ± sd)"), ("seized_t", "seized t (mean ± sd)"),
                        ("loads", "loads shipped (mean ± sd)")):
