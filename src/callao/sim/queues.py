@@ -106,16 +106,19 @@ def _segmented_starts(a: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
     Only the multiset of free times matters, so this is the heap loop's arithmetic exactly."""
     n = a.size
     # cut before the customer after the longest gap in each window around k * SEGMENT
-    k = n // SEGMENT
-    window = (np.arange(1, k) * SEGMENT - SEGMENT // 2)[:, None] + np.arange(SEGMENT)
-    gaps = np.diff(a)[window]
-    cuts = window[np.arange(k - 1), np.argmax(gaps, axis=1)] + 1
+    k, half = n // SEGMENT, SEGMENT // 2
+    # window j (1..k-1) holds the gaps after customers j * SEGMENT - half .. j * SEGMENT + half - 1:
+    # consecutive windows tile one slice of the gaps, so a reshape lays them out (no index table)
+    gaps = np.diff(a[half:half + (k - 1) * SEGMENT + 1]).reshape(k - 1, SEGMENT)
+    cuts = np.argmax(gaps, axis=1) + np.arange(1, k) * SEGMENT - half + 1
     bounds = np.concatenate([[0], cuts, [n]])
     size = np.diff(bounds)
     n_seg, steps = size.size, int(size.max())
     # step-major tables (flat position step * n_seg + segment); padding customers (arrival -inf,
     # service 0) leave the servers unchanged
-    cell = (np.arange(n) - np.repeat(bounds[:-1], size)) * n_seg + np.repeat(np.arange(n_seg), size)
+    # customer i of segment q (from bounds[q]) at step i - bounds[q]: cell i * n_seg + q - bounds[q] * n_seg
+    cell = np.arange(0, n * n_seg, n_seg)
+    cell += np.repeat(np.arange(n_seg) - bounds[:-1] * n_seg, size)
     arrival = np.full(steps * n_seg, -np.inf)
     arrival[cell] = a
     arrival = arrival.reshape(steps, n_seg)
