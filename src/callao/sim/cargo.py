@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from callao.scenario import FLOWS, Scenario
+from callao.sim.streams import choice_index
 
 SIZES = (20, 40)
 
@@ -27,7 +28,7 @@ def _draw(shares: dict[str, float], n: int, rng: np.random.Generator, categories
     """Codes into ``categories`` of ``n`` draws from ``shares`` (name -> share)."""
     codes = np.array([categories.index(k) for k in shares], dtype=np.int16)
     p = np.array(list(shares.values()), dtype=float)
-    return codes[rng.choice(codes.size, size=n, p=p / p.sum())]
+    return codes[choice_index(rng, p / p.sum(), n)]
 
 
 def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical:

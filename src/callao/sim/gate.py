@@ -10,7 +10,7 @@ import numpy as np
 
 from callao.scenario import Scenario
 from callao.sim.queues import multi_server_fifo_wait
-from callao.sim.streams import Streams
+from callao.sim.streams import Streams, choice_index
 from callao.tables import stable_argsort
 
 PAIRING_ROUNDS = 4
@@ -25,7 +25,7 @@ def snap_to_profile(t: np.ndarray, profile: list[float], rng: np.random.Generato
     """Move each time to a random hour of the same day, drawn from the hour-of-day ``profile``,
     then a day later (``not_before``) or earlier (``not_after``) if that breaks the bound."""
     p = np.asarray(profile, float)
-    hour = rng.choice(24, size=t.size, p=p / p.sum())
+    hour = choice_index(rng, p / p.sum(), t.size)
     out = t / 24.0  # then floor(t / 24) * 24 + hour + U, in place (the same operations in the same order)
     np.floor(out, out=out)
     out *= 24.0
