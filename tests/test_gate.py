@@ -219,3 +219,19 @@ def test_choice_index_draws_what_numpys_choice_draws(case):
         assert set(np.unique(got)) == {1, 3}
     with pytest.raises(ValueError):
         choice_index(np.random.default_rng(0), np.array([0.5, -0.1, 0.6]), 10)
+
+
+def test_segments_are_capped_and_cut_at_the_longest_gap():
+    """The lanes' loop runs as many steps as the longest segment: every segment holds at most
+    SEGMENT customers (at least half, but the last), each cut at the longest gap in its window."""
+    from callao.sim.queues import _cuts
+
+    rng = np.random.default_rng(4)
+    a = np.sort(rng.uniform(0, 5000, 20 * SEGMENT + 123))
+    bounds = _cuts(a)
+    size = np.diff(bounds)
+    assert bounds[0] == 0 and bounds[-1] == a.size
+    assert size.max() <= SEGMENT and size[:-1].min() >= SEGMENT // 2
+    gaps = np.diff(a)
+    for start, cut in zip(bounds[:-2], bounds[1:-1]):
+        assert gaps[cut - 1] == gaps[start + SEGMENT // 2 - 1:start + SEGMENT].max()
