@@ -72,7 +72,7 @@ def pair_dual_cycles(t_drop: np.ndarray, t_pick: np.ndarray, pick_ready: np.ndar
     tries = drop_order[trying[drop_order]]  # the trying drop-offs in time order (ties: index order)
     order = stable_argsort(t_pick) if pick_order is None else pick_order  # free pick-ups in time order
     tp, ready = t_pick[order], pick_ready[order]
-    for _ in range(PAIRING_ROUNDS):  # drop-offs that lost their nearest pick-up try the next free one
+    for round_ in range(PAIRING_ROUNDS):  # drop-offs that lost their nearest pick-up try the next free one
         if tries.size == 0 or order.size == 0:
             break
         td = t_drop[tries]
@@ -85,6 +85,8 @@ def pair_dual_cycles(t_drop: np.ndarray, t_pick: np.ndarray, pick_ready: np.ndar
         tries, nearest = tries[ok], nearest[ok]
         first = _first_of_each(nearest)  # each pick-up once: the earliest drop-off
         partner[tries[first]] = order[nearest[first]]
+        if round_ == PAIRING_ROUNDS - 1:  # no round after this one to prepare for
+            break
         still_free = np.ones(order.size, bool)
         still_free[nearest[first]] = False
         order, tp, ready = order[still_free], tp[still_free], ready[still_free]
