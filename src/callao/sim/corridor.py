@@ -18,6 +18,9 @@ def corridor_times(scenario: Scenario, terminal: np.ndarray, t_out_gate: np.ndar
     for t_gate, sign in ((t_out_gate, 1.0), (t_in_gate, -1.0)):
         rows = np.flatnonzero(np.isfinite(t_gate))
         t = t_gate[rows]
-        travel = corridor[terminal[rows]] * factor[(t % 24).astype(int)]
+        # the hour of day int(t % 24), exactly: floor(t - 24 floor(t / 24)) = floor(t) - 24 floor(floor(t) / 24),
+        # in integers (a float remainder costs about 6 times as much)
+        hour = np.floor(t).astype(np.int64) % 24
+        travel = corridor[terminal[rows]] * factor[hour]
         t_lima[rows] = t + travel if sign > 0 else t - travel
     return t_lima
