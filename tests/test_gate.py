@@ -10,6 +10,7 @@ import callao
 from callao.scenario import load_scenario
 from callao.sim.gate import _merged_order, pair_dual_cycles
 from callao.sim.queues import SEGMENT, multi_server_fifo_wait
+from callao.sim.streams import choice_index
 from callao.tables import stable_argsort
 from callao.validation import erlang_c
 
@@ -197,3 +198,40 @@ def test_pairing_with_given_orders_equals_pairing_without():
                              drop_order=np.argsort(td, kind="stable"), pick_order=np.argsort(tp, kind="stable"))
     np.testing.assert_array_equal(plain, given)
     assert (plain >= 0).sum() > 1000 and np.unique(plain[plain >= 0]).size == (plain >= 0).sum()
+
+
+@pytest.mark.parametrize("case", ["hours", "zeros", "one", "many", "empty"])
+def test_choice_index_draws_what_numpys_choice_draws(case):
+    """The bucket table gives rng.choice(len(p), size, p=p)'s draws to the bit and leaves the stream
+    where numpy's leaves it (a draw on a bucket edge or a cumulative value is searched, not guessed)."""
+    rng = np.random.default_rng(8)
+    p = {"hours": rng.random(24) ** 2, "zeros": np.array([0.0, 0.3, 0.0, 0.7, 0.0]), "one": np.array([1.0]),
+         "many": rng.random(700), "empty": np.array([0.2, 0.8])}[case]
+    p = p / p.sum()
+    size = 0 if case == "empty" else 200_000
+    ours, numpys = np.random.default_rng(21), np.random.default_rng(21)
+    got = choice_index(ours, p, size)
+    expected = numpys.choice(p.size, size=size, p=p)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    assert ours.random() == numpys.random()
+    if case == "zeros":
+        assert set(np.unique(got)) == {1, 3}
+    with pytest.raises(ValueError):
+        choice_index(np.random.default_rng(0), np.array([0.5, -0.1, 0.6]), 10)
+
+
+def test_segments_are_capped_and_cut_at_the_longest_gap():
+    """The lanes' loop runs as many steps as the longest segment: every segment holds at most
+    SEGMENT customers (at least half, but the last), each cut at the longest gap in its window."""
+    from callao.sim.queues import _cuts
+
+    rng = np.random.default_rng(4)
+    a = np.sort(rng.uniform(0, 5000, 20 * SEGMENT + 123))
+    bounds = _cuts(a)
+    size = np.diff(bounds)
+    assert bounds[0] == 0 and bounds[-1] == a.size
+    assert size.max() <= SEGMENT and size[:-1].min() >= SEGMENT // 2
+    gaps = np.diff(a)
+    for start, cut in zip(bounds[:-2], bounds[1:-1]):
+        assert gaps[cut - 1] == gaps[start + SEGMENT // 2 - 1:start + SEGMENT].max()

@@ -13,10 +13,14 @@ def corridor_times(scenario: Scenario, terminal: np.ndarray, t_out_gate: np.ndar
     ``t_in_gate`` − travel for boxes coming in (NaN elsewhere); travel = the terminal's free-flow
     corridor time × the peak factor of the hour it leaves the gate (or reaches it)."""
     factor = np.asarray(scenario.gate.corridor_peak_factor)
-    corridor = np.array([scenario.corridor_h(t) for t in scenario.terminals])[terminal]
+    corridor = np.array([scenario.corridor_h(t) for t in scenario.terminals])
     t_lima = np.full(terminal.size, np.nan)
-    out = np.isfinite(t_out_gate)
-    t_lima[out] = t_out_gate[out] + corridor[out] * factor[(t_out_gate[out] % 24).astype(int)]
-    inb = np.isfinite(t_in_gate)
-    t_lima[inb] = t_in_gate[inb] - corridor[inb] * factor[(t_in_gate[inb] % 24).astype(int)]
+    for t_gate, sign in ((t_out_gate, 1.0), (t_in_gate, -1.0)):
+        rows = np.flatnonzero(np.isfinite(t_gate))
+        t = t_gate[rows]
+        # the hour of day int(t % 24), exactly: floor(t - 24 floor(t / 24)) = floor(t) - 24 floor(floor(t) / 24),
+        # in integers (a float remainder costs about 6 times as much)
+        hour = np.floor(t).astype(np.int64) % 24
+        travel = corridor[terminal[rows]] * factor[hour]
+        t_lima[rows] = t + travel if sign > 0 else t - travel
     return t_lima

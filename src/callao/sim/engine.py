@@ -293,7 +293,9 @@ def _rows_shifted(df: pd.DataFrame, rows: np.ndarray, hours: float) -> pd.DataFr
         if name == "container_id":
             columns[name] = np.arange(rows.size, dtype=np.int64)
         elif _is_time(name):
-            columns[name] = df[name].to_numpy()[rows] - hours if hours else df[name].to_numpy()[rows]
+            columns[name] = df[name].to_numpy()[rows]
+            if hours:
+                columns[name] -= hours  # in place: the gathered copy is this table's own
         elif isinstance(df[name].dtype, pd.api.extensions.ExtensionDtype):  # categoricals
             columns[name] = df[name].array.take(rows)
         else:

@@ -10,7 +10,7 @@ import numpy as np
 
 from callao.scenario import Scenario
 from callao.sim.queues import multi_server_fifo_wait
-from callao.sim.streams import Streams
+from callao.sim.streams import Streams, choice_index
 from callao.tables import stable_argsort
 
 PAIRING_ROUNDS = 4
@@ -25,14 +25,18 @@ def snap_to_profile(t: np.ndarray, profile: list[float], rng: np.random.Generato
     """Move each time to a random hour of the same day, drawn from the hour-of-day ``profile``,
     then a day later (``not_before``) or earlier (``not_after``) if that breaks the bound."""
     p = np.asarray(profile, float)
-    hour = rng.choice(24, size=t.size, p=p / p.sum())
-    out = np.floor(t / 24.0) * 24.0 + hour + rng.random(t.size)
+    hour = choice_index(rng, p / p.sum(), t.size)
+    out = t / 24.0  # then floor(t / 24) * 24 + hour + U, in place (the same operations in the same order)
+    np.floor(out, out=out)
+    out *= 24.0
+    out += hour
+    out += rng.random(t.size)
     if not_before is not None:
-        out = np.where(out < not_before, out + 24.0, out)
-        out = np.maximum(out, not_before)
+        np.add(out, 24.0, out=out, where=out < not_before)
+        np.maximum(out, not_before, out=out)
     if not_after is not None:
-        out = np.where(out > not_after, out - 24.0, out)
-        out = np.minimum(out, not_after)
+        np.subtract(out, 24.0, out=out, where=out > not_after)
+        np.minimum(out, not_after, out=out)
     return out
 
 
@@ -46,7 +50,8 @@ def truck_arrivals(scenario: Scenario, t: np.ndarray, rng: np.random.Generator, 
         return walk_in
     booked = rng_appointment.random(t.size) < gate.appointment_share
     slot = snap_to_profile(t, FLAT, rng_appointment, not_before, not_after)
-    return np.where(booked, slot, walk_in)
+    np.copyto(walk_in, slot, where=booked)
+    return walk_in
 
 
 def pair_dual_cycles(t_drop: np.ndarray, t_pick: np.ndarray, pick_ready: np.ndarray, share: float,
@@ -67,17 +72,21 @@ def pair_dual_cycles(t_drop: np.ndarray, t_pick: np.ndarray, pick_ready: np.ndar
     tries = drop_order[trying[drop_order]]  # the trying drop-offs in time order (ties: index order)
     order = stable_argsort(t_pick) if pick_order is None else pick_order  # free pick-ups in time order
     tp, ready = t_pick[order], pick_ready[order]
-    for _ in range(PAIRING_ROUNDS):  # drop-offs that lost their nearest pick-up try the next free one
+    for round_ in range(PAIRING_ROUNDS):  # drop-offs that lost their nearest pick-up try the next free one
         if tries.size == 0 or order.size == 0:
             break
         td = t_drop[tries]
-        j = np.searchsorted(tp, td)
-        lo, hi = np.clip(j - 1, 0, tp.size - 1), np.clip(j, 0, tp.size - 1)
-        nearest = np.where(np.abs(tp[lo] - td) < np.abs(tp[hi] - td), lo, hi)
-        ok = (np.abs(tp[nearest] - td) <= window_h) & (ready[nearest] <= td)
+        j = np.searchsorted(tp, td)  # 0..tp.size
+        lo, hi = np.maximum(j - 1, 0), np.minimum(j, tp.size - 1)
+        gap_lo, gap_hi = np.abs(tp[lo] - td), np.abs(tp[hi] - td)
+        closer = gap_lo < gap_hi
+        nearest = np.where(closer, lo, hi)
+        ok = (np.where(closer, gap_lo, gap_hi) <= window_h) & (ready[nearest] <= td)
         tries, nearest = tries[ok], nearest[ok]
         first = _first_of_each(nearest)  # each pick-up once: the earliest drop-off
         partner[tries[first]] = order[nearest[first]]
+        if round_ == PAIRING_ROUNDS - 1:  # no round after this one to prepare for
+            break
         still_free = np.ones(order.size, bool)
         still_free[nearest[first]] = False
         order, tp, ready = order[still_free], tp[still_free], ready[still_free]
@@ -117,10 +126,11 @@ def run_gate(scenario: Scenario, terminal: np.ndarray, t_gate: np.ndarray, drop:
     done = np.full(n, np.nan)
     dual = np.zeros(n, bool)
     rng_pair, rng_service = streams("gate", "dual"), streams("gate", "service")
+    drops, picks = np.flatnonzero(drop), np.flatnonzero(pick)
+    drop_terminal, pick_terminal = terminal[drops], terminal[picks]
     for code, term in enumerate(scenario.terminals):
-        here = terminal == code
-        d = np.flatnonzero(drop & here)
-        p = np.flatnonzero(pick & here)
+        d = drops[drop_terminal == code]
+        p = picks[pick_terminal == code]
         td, tp = t_gate[d], t_gate[p]
         d_order, p_order = stable_argsort(td), stable_argsort(tp)
         partner = pair_dual_cycles(td, tp, pick_ready[p], gate.dual_cycle_share, gate.dual_cycle_window_h,
@@ -135,10 +145,11 @@ def run_gate(scenario: Scenario, terminal: np.ndarray, t_gate: np.ndarray, drop:
         dual[taken] = True
         single_pick = p[~is_taken]
         visits = np.concatenate([d, single_pick])
-        service = np.concatenate([
-            np.where(paired, gate.service("dual").sample(rng_service, d.size),
-                     gate.service("in").sample(rng_service, d.size)),
-            gate.service("out").sample(rng_service, single_pick.size)]) / 60.0
+        service_dual = gate.service("dual").sample(rng_service, d.size)  # both drawn for every drop-off
+        service_in = gate.service("in").sample(rng_service, d.size)
+        np.copyto(service_in, service_dual, where=paired)
+        service = np.concatenate([service_in, gate.service("out").sample(rng_service, single_pick.size)])
+        service /= 60.0  # minutes to hours
         a = t_gate[visits]
         w = multi_server_fifo_wait(a, service, term.gate_lanes, order=_merged_order(
             td, d_order, tp, p_order, ~is_taken))

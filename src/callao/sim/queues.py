@@ -35,7 +35,7 @@ def fifo_wait(arrival_h: np.ndarray, service_h: np.ndarray) -> np.ndarray:
 
 
 SEGMENT = 2048
-"""Customers per segment of the multi-server queue (see :func:`multi_server_fifo_wait`)."""
+"""Most customers in a segment of the multi-server queue (see :func:`multi_server_fifo_wait`)."""
 
 CHECKPOINTS = (0, 8, 16, 32, 64, 128, 256, 512)
 """Steps into a segment where its run from an empty queue is compared with the true run."""
@@ -48,7 +48,7 @@ def multi_server_fifo_wait(arrival_h: np.ndarray, service_h: np.ndarray, servers
 
     Exact (unlike one server ``servers`` times as fast), and the same to the last bit as a loop over
     the customers with a heap of the servers' free times, but faster: the customers are cut into
-    segments (at the longest gap between arrivals near every :data:`SEGMENT`-th customer), all
+    segments of at most :data:`SEGMENT` customers (each cut at a long gap between arrivals), all
     segments are run side by side from an empty queue, one customer of each per numpy step, then
     each segment's start is checked against the true end of the one before: where servers were
     still busy, the segment is rerun with the heap from its true start until both runs reach the
@@ -77,23 +77,38 @@ def _heap_starts(a: np.ndarray, s: np.ndarray, free: list[float],
     free times ``free``, and the free times at the end: one pass with a heap, O(n log c). With
     ``check``, stops before customer ``i`` in :data:`CHECKPOINTS` when ``check(i, free)`` is true."""
     n = a.size
-    a_list, s_list = a.tolist(), s.tolist()
     free = list(free)
     heapq.heapify(free)
     start = [0.0] * n
     replace = heapq.heapreplace
     i = 0
     for stop in [*(k for k in CHECKPOINTS if k < n), n] if check is not None else [n]:
-        for i in range(i, stop):
+        # as Python floats, only the customers up to this checkpoint (a rerun usually stops early)
+        for i, ai, si in zip(range(i, stop), a[i:stop].tolist(), s[i:stop].tolist()):
             t = free[0]
-            ai = a_list[i]
             st = t if t > ai else ai
             start[i] = st
-            replace(free, st + s_list[i])
+            replace(free, st + si)
         i = stop
         if stop < n and check(stop, free):
             return np.asarray(start[:stop]), free
     return np.asarray(start), free
+
+
+def _cuts(a: np.ndarray) -> np.ndarray:
+    """Segment bounds (0, cuts, n) of the sorted arrivals ``a``: each segment at most
+    :data:`SEGMENT` customers and at least half that (but the last), cut at the longest gap
+    between arrivals in the second half of its span (where the servers are the likeliest to be
+    free again). The loop's steps are the longest segment's customers, so capping it keeps the
+    padding of shorter segments small."""
+    n, half = a.size, SEGMENT // 2
+    gaps = np.diff(a)  # gaps[i]: before customer i + 1
+    bounds, start = [0], 0
+    while n - start > SEGMENT:  # cut before customer c in start + half .. start + SEGMENT
+        start += half + int(np.argmax(gaps[start + half - 1:start + SEGMENT]))
+        bounds.append(start)
+    bounds.append(n)
+    return np.array(bounds)
 
 
 def _segmented_starts(a: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
@@ -105,17 +120,14 @@ def _segmented_starts(a: np.ndarray, s: np.ndarray, servers: int) -> np.ndarray:
     ``max(free[-1], e)``): a few whole-array operations a step, no search for the free server.
     Only the multiset of free times matters, so this is the heap loop's arithmetic exactly."""
     n = a.size
-    # cut before the customer after the longest gap in each window around k * SEGMENT
-    k = n // SEGMENT
-    window = (np.arange(1, k) * SEGMENT - SEGMENT // 2)[:, None] + np.arange(SEGMENT)
-    gaps = np.diff(a)[window]
-    cuts = window[np.arange(k - 1), np.argmax(gaps, axis=1)] + 1
-    bounds = np.concatenate([[0], cuts, [n]])
+    bounds = _cuts(a)
     size = np.diff(bounds)
     n_seg, steps = size.size, int(size.max())
     # step-major tables (flat position step * n_seg + segment); padding customers (arrival -inf,
     # service 0) leave the servers unchanged
-    cell = (np.arange(n) - np.repeat(bounds[:-1], size)) * n_seg + np.repeat(np.arange(n_seg), size)
+    # customer i of segment q (from bounds[q]) at step i - bounds[q]: cell i * n_seg + q - bounds[q] * n_seg
+    cell = np.arange(0, n * n_seg, n_seg)
+    cell += np.repeat(np.arange(n_seg) - bounds[:-1] * n_seg, size)
     arrival = np.full(steps * n_seg, -np.inf)
     arrival[cell] = a
     arrival = arrival.reshape(steps, n_seg)
