@@ -13,7 +13,7 @@ from callao.scenario import Scenario
 from callao.scenario.model import Channels
 from callao.sim.inspection import export_capacity_per_day, target_exports
 from callao.sim.queues import fifo_wait
-from callao.sim.streams import Streams
+from callao.sim.streams import Streams, choice_index
 
 CHANNELS = ("none", "green", "orange", "red")
 
@@ -32,8 +32,9 @@ class CustomsOutcome:
 
 
 def _channels(shares: Channels, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Channel codes 1 (green), 2 (orange), 3 (red) for ``n`` boxes: ``rng.choice`` by the shares."""
     p = [shares.green, shares.orange, shares.red]
-    return rng.choice(np.array([1, 2, 3], np.int8), size=n, p=np.array(p) / sum(p))
+    return np.array([1, 2, 3], np.int8)[choice_index(rng, np.array(p) / sum(p), n)]
 
 
 def _equals(column: pd.Series, value: str) -> np.ndarray:
