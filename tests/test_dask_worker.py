@@ -59,6 +59,7 @@ def test_executor_sets_up_a_connected_clusters_workers_and_gives_them_back(clust
 
     with DaskExecutor(scheduler=cluster.scheduler_address) as ex:
         (during,) = ex.client.run(_probe()).values()
+        around_during = _around(cluster)
     assert not during["profiler"]
     assert during["tick_ms"] == 1000 and during["memory_ms"] == 1000
     assert during["warm"], "the engine should have been imported and run once before the first task"
@@ -68,6 +69,21 @@ def test_executor_sets_up_a_connected_clusters_workers_and_gives_them_back(clust
         (after,) = client.run(_probe()).values()
     assert after["profiler"] and after["tick_ms"] == 20 and after["memory_ms"] == 100
     assert after["faults"] > 20_000, "the worker's own malloc settings should be back"
+
+    assert around_during == {"scheduler": {"tick": 1000, "monitor": 5000},
+                             "nanny": {"tick": 1000, "monitor": 5000, "memory_monitor": 1000}}
+    assert _around(cluster) == {"scheduler": {"tick": 20, "monitor": 500},
+                                "nanny": {"tick": 20, "monitor": 500, "memory_monitor": 100}}, \
+        "the scheduler and the nannies should be given back their own intervals"
+
+
+def _around(cluster) -> dict:
+    """The intervals (ms) of the scheduler's and the nanny's periodic callbacks that the executor
+    stretches (the fixture's scheduler and nanny live in this process)."""
+    (nanny,) = cluster.workers.values()
+    pick = lambda server, names: {n: server.periodic_callbacks[n].callback_time for n in names}  # noqa: E731
+    return {"scheduler": pick(cluster.scheduler, ("tick", "monitor")),
+            "nanny": pick(nanny, ("tick", "monitor", "memory_monitor"))}
 
 
 def test_executor_sets_up_workers_that_join_later(cluster):
