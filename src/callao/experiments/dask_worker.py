@@ -47,6 +47,14 @@ def warm_engine() -> None:
         importlib.import_module(name)
 
 
+HEAP_KEEP_BYTES = 2**31 - 1
+"""glibc's trim threshold on a worker while replications run, bytes (the largest ``mallopt``
+takes): the heap a replication grew is kept for the next one instead of being handed back to the
+kernel and faulted in, zeroed, again (~0.3 CPU s of system time per one-year replication; a
+worker's memory stays at a replication's peak, ~1.2 GB for a year of Callao, until the executor
+leaves, which trims it)."""
+
+
 def _pinned_malloc() -> int | None:
     """``MALLOC_TRIM_THRESHOLD_`` of this process (bytes) when it pins glibc's thresholds, as
     Dask's nanny does by default (65536); None when glibc's dynamic thresholds are in effect."""
@@ -68,11 +76,14 @@ class ReplicationWorkerPlugin(WorkerPlugin):
       runs its event-loop latency probe and memory check once a second and its system monitor
       every 5 s (:data:`SLOWER_CALLBACKS_MS`): together the worker's own threads then take ~4% of a
       replication's CPU instead of ~25%;
-    - on a worker started with Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` (a ``dask worker``;
-      the LocalCluster of :class:`~callao.experiments.executors.DaskExecutor` drops it), sets
-      glibc's mmap and trim thresholds to the ceilings its dynamic thresholds would reach (32 and
-      64 MiB): pinned at 128 KiB, every array above it is mapped and unmapped afresh, ~60% more
-      CPU per replication;
+    - sets glibc's mmap threshold to the ceiling its dynamic threshold would reach (32 MiB) and its
+      trim threshold to :data:`HEAP_KEEP_BYTES`: on a worker started with Dask's default
+      ``MALLOC_TRIM_THRESHOLD_=65536`` (a ``dask worker``; the LocalCluster of
+      :class:`~callao.experiments.executors.DaskExecutor` drops it) both are pinned at 128 KiB and
+      every array above it is mapped and unmapped afresh, ~60% more CPU per replication; with
+      glibc's dynamic thresholds the heap above 64 MiB is handed back after each replication and
+      faulted in again by the next; on teardown the thresholds go back (pinned: to the pinned
+      values; dynamic: to their ceilings, 32 and 64 MiB) and the heap is trimmed;
     - imports the engine, LightGBM, scikit-learn and SciPy (:func:`warm_engine`), so the worker's
       first replication costs what the others do.
 
@@ -84,7 +95,7 @@ class ReplicationWorkerPlugin(WorkerPlugin):
     def __init__(self) -> None:
         self._profiler: dict = {}
         self._intervals: dict[str, float] = {}
-        self._malloc: int | None = None
+        self._malloc: tuple[int, int] | None = None
 
     async def setup(self, worker) -> None:
         import asyncio
@@ -96,9 +107,9 @@ class ReplicationWorkerPlugin(WorkerPlugin):
                 pc.stop()
         self._intervals = slow_down(worker)
         pinned = _pinned_malloc()
-        if pinned is not None and allocator.set_thresholds(allocator.MMAP_THRESHOLD_MAX,
-                                                           2 * allocator.MMAP_THRESHOLD_MAX):
-            self._malloc = pinned
+        if allocator.set_thresholds(allocator.MMAP_THRESHOLD_MAX, HEAP_KEEP_BYTES):
+            self._malloc = ((allocator.GLIBC_MMAP_THRESHOLD, pinned) if pinned is not None
+                            else (allocator.MMAP_THRESHOLD_MAX, 2 * allocator.MMAP_THRESHOLD_MAX))
         try:
             await asyncio.to_thread(warm_engine)
         except Exception:  # a broken worker reports its error with its first task, in the task's words
@@ -111,7 +122,8 @@ class ReplicationWorkerPlugin(WorkerPlugin):
                 pc.start()
         restore(worker, self._intervals)
         if self._malloc is not None:
-            allocator.set_thresholds(allocator.GLIBC_MMAP_THRESHOLD, self._malloc)
+            allocator.set_thresholds(*self._malloc)
+            allocator.trim()
         self._profiler, self._intervals, self._malloc = {}, {}, None
 
 
