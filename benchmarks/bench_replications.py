@@ -6,7 +6,7 @@ processes on loopback, ``callao compare --scheduler tcp://...``), as a user with
     .venv/bin/python benchmarks/bench_replications.py --replications 4 --repeat 1
 
 Both clusters have 2 single-threaded worker processes, set up by ``DaskExecutor`` (its worker
-plugin: profiler off, warm engine; see docs/experiments.md) before the clock starts; the one-off
+plugin: profiler off, engine imported; see docs/experiments.md) before the clock starts; the one-off
 warm-up is reported separately. Each timing runs the same replications (same seeds) into a fresh folder through
 ``run_replications``, the code path of ``callao compare``; the median of ``--repeat`` timings is
 shown with the 1-minute load average before each. Target (issue 12): at least 60 one-year
@@ -202,7 +202,7 @@ def main() -> None:
     console.print(f"command-line cluster per worker ÷ LocalCluster per worker: {cli['rate'] / local['rate']:.2f} "
                   f"{ok(cli['rate'] >= 0.9 * local['rate'])} on wall time, {local['cpu_s'] / cli['cpu_s']:.2f} "
                   f"{ok(local['cpu_s'] >= 0.9 * cli['cpu_s'])} on CPU time (target: the same rate, read as within 10%)")
-    console.print("one-off start-up and warm-up CPU s per worker (imports, a two-day simulation; not in the rates): "
+    console.print("one-off start-up CPU s per worker (imports; not in the rates): "
                   + ", ".join(f"{k} {v:.1f}" for k, v in warm.items()), highlight=False)
     console.print("On a shared machine wall-time rates follow the load; CPU-time rates (60 / worker CPU s per "
                   "replication) show what each worker would do with a core to itself, without Dask's overhead "
