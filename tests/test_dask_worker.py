@@ -105,28 +105,3 @@ def test_executor_sets_up_workers_that_join_later(cluster):
     assert len(states) == 2
     assert not any(s["profiler"] for s in states)
     assert all(s["warm"] and s["tick_ms"] == 1000 for s in states)
-
-
-def _tasks_held():
-    """A task function (shipped by value) returning how many tasks its worker holds while it runs."""
-
-    def held(task) -> int:
-        import time
-
-        from distributed import get_worker
-
-        time.sleep(0.05)
-        return len(get_worker().state.tasks)
-
-    return held
-
-
-def test_a_worker_holds_only_the_task_it_runs(cluster):
-    """Tasks are handed out one per worker thread as they finish: none waits on a busy worker (where
-    it would stay at the end of a run while another worker is idle). Dask's own queuing would give
-    this single-threaded worker a second task in advance."""
-    with DaskExecutor(scheduler=cluster.scheduler_address) as ex:
-        outcomes = list(ex.run(_tasks_held(), list(range(8))))
-    assert sorted(task for task, _, _ in outcomes) == list(range(8))
-    assert all(error is None for _, _, error in outcomes)
-    assert [held for _, held, _ in outcomes] == [1] * 8

@@ -7,7 +7,6 @@ count and the executor never change what is computed, only how fast.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -158,32 +157,18 @@ class DaskExecutor:
         return max(1, sum(self.client.nthreads().values()))
 
     def run(self, fn: Callable, tasks: Sequence) -> Iterator[Outcome]:
-        """Submit the tasks in their order, at most one per worker thread at a time (:attr:`slots`,
-        read again as tasks finish, so workers that join are used): a worker that finishes takes
-        the next task, so no task waits queued behind a running one while another worker is idle
-        (the scheduler's own queuing would hand each worker a second task in advance, and not at
-        all when there are few tasks). Yields in completion order."""
         from distributed import as_completed
 
         if self.client is None:
             raise RuntimeError("use DaskExecutor as a context manager")
-        todo = iter(tasks)
-        futures: dict = {}
-
-        def submit(n: int) -> list:
-            new = []
-            for task in itertools.islice(todo, n):
-                label = getattr(task, "label", "task").replace(" ", "-").replace("#", "")
-                fut = self.client.submit(fn, task, key=f"callao-{label}-{uuid4().hex[:8]}", pure=False)
-                futures[fut] = task
-                new.append(fut)
-            return new
-
-        running = as_completed(submit(self.slots))
+        futures = {}
+        for task in tasks:
+            label = getattr(task, "label", "task").replace(" ", "-").replace("#", "")
+            fut = self.client.submit(fn, task, key=f"callao-{label}-{uuid4().hex[:8]}", pure=False)
+            futures[fut] = task
         try:
-            for fut in running:
-                running.update(submit(max(self.slots - running.count(), 0)))
-                task = futures.pop(fut)
+            for fut in as_completed(futures):
+                task = futures[fut]
                 try:
                     result = fut.result()
                 except Exception as e:
