@@ -7,9 +7,9 @@ process as it was) when it leaves a cluster it did not start.
 
 The scheduler and the nannies do no work for a replication, but by default they wake up 50 times
 a second each (``tick``, the event-loop latency probe, every 20 ms) and the nannies check their
-worker's memory 10 times a second: on a 2-core machine running 2 workers that took ~0.3 CPU s per
-replication from the workers (measured beside a LocalCluster, whose scheduler and nannies share
-the client's process).
+worker's memory 10 times a second: on a 2-core machine running 2 workers that took 0.13–0.50 CPU s
+per replication from the workers (more at higher load: the callbacks run by the clock), 0.04–0.12 s
+with these plugins (docs/experiments.md, Speed).
 """
 
 from __future__ import annotations
