@@ -6,7 +6,7 @@ processes on loopback, ``callao compare --scheduler tcp://...``), as a user with
     .venv/bin/python benchmarks/bench_replications.py --replications 4 --repeat 1
 
 Both clusters have 2 single-threaded worker processes, set up by ``DaskExecutor`` (its worker
-plugin: profiler off, warm engine; see docs/experiments.md) before the clock starts; the one-off
+plugin: profiler off, engine imported; see docs/experiments.md) before the clock starts; the one-off
 warm-up is reported separately. Each timing runs the same replications (same seeds) into a fresh folder through
 ``run_replications``, the code path of ``callao compare``; the median of ``--repeat`` timings is
 shown with the 1-minute load average before each. Target (issue 12): at least 60 one-year
@@ -15,6 +15,9 @@ Workers started with ``dask worker`` keep Dask's default ``MALLOC_TRIM_THRESHOLD
 environment, as a user's would; the executor's worker plugin undoes its effect at run time.
 Besides wall-time rates, the workers' CPU seconds per replication are split into the CPU spent in
 ``simulate`` (the replication's thread) and the rest (KPIs, Dask's own threads): the overhead.
+The CPU seconds per replication of the processes that run no replication (this client, the
+scheduler and the nannies: one process for a LocalCluster, three on the command line) are shown
+too: on a machine whose cores the workers use, they are taken from the workers.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 from rich.console import Console
 from rich.table import Table
 
@@ -60,7 +64,8 @@ def _stop(proc: subprocess.Popen) -> None:
 @contextmanager
 def cli_cluster(workers: int, folder: Path, timeout_s: float = 180.0):
     """``dask scheduler`` and ``workers`` × ``dask worker --nthreads 1 --nworkers 1`` on 127.0.0.1;
-    yields the scheduler address; every process is stopped on exit."""
+    yields the scheduler address and the process ids of the scheduler and of the ``dask worker``
+    processes (the nannies; each worker is a child of its nanny); every process is stopped on exit."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     procs: list[subprocess.Popen] = []
 
@@ -81,7 +86,7 @@ def cli_cluster(workers: int, folder: Path, timeout_s: float = 180.0):
         for i in range(workers):
             start([str(BIN / "dask"), "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--nworkers", "1",
                    "--no-dashboard", "--name", f"w{i}", "--death-timeout", "60"], f"worker{i}.log")
-        yield address
+        yield address, [p.pid for p in procs]
     finally:
         for p in reversed(procs):
             _stop(p)
@@ -117,23 +122,33 @@ def _workers_cpu_s(client) -> tuple[float, float]:
     return total, simulate
 
 
-def measure(executor, replications: int, years: float, scenario: str, repeat: int) -> dict:
+def _processes_cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by this process and the processes ``pids``."""
+    return sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in [os.getpid(), *pids])
+
+
+def measure(executor, replications: int, years: float, scenario: str, repeat: int,
+            others: list[int] = ()) -> dict:
     """Median replications per minute over ``repeat`` timings, each into a fresh folder; also the
-    workers' CPU seconds per replication (steadier than wall time when the machine is shared)."""
+    workers' CPU seconds per replication (steadier than wall time when the machine is shared) and
+    those of this process and the processes ``others`` (scheduler, nannies)."""
     v = [variant(scenario, years=years)]
-    rates, cpus, sims, loads = [], [], [], []
+    rates, cpus, sims, hosts, loads = [], [], [], [], []
     for _ in range(repeat):
         loads.append(os.getloadavg()[0])
         with tempfile.TemporaryDirectory(prefix="callao-bench-reps-") as out:
             cpu0, sim0 = _workers_cpu_s(executor.client)
+            host0 = _processes_cpu_s(list(others))
             started = time.perf_counter()
             run_replications(v, replications, out, seed=0, executor=executor)
             rates.append(replications / (time.perf_counter() - started) * 60.0)
+            host1 = _processes_cpu_s(list(others))
             cpu1, sim1 = _workers_cpu_s(executor.client)
             cpus.append((cpu1 - cpu0) / replications)
             sims.append((sim1 - sim0) / replications)
+            hosts.append((host1 - host0) / replications)
     return {"rate": statistics.median(rates), "rates": rates, "cpu_s": statistics.median(cpus),
-            "simulate_s": statistics.median(sims),
+            "simulate_s": statistics.median(sims), "host_s": statistics.median(hosts),
             "overhead_s": statistics.median([c - s for c, s in zip(cpus, sims)]), "load": statistics.median(loads)}
 
 
@@ -156,23 +171,24 @@ def main() -> None:
         rows["LocalCluster (callao compare --workers 2)"] = measure(ex, args.replications, args.years,
                                                                    args.scenario, args.repeat)
     with tempfile.TemporaryDirectory(prefix="callao-bench-cluster-") as folder, \
-            cli_cluster(WORKERS, Path(folder)) as address, DaskExecutor(scheduler=address) as ex:
+            cli_cluster(WORKERS, Path(folder)) as (address, pids), DaskExecutor(scheduler=address) as ex:
         warm["command line"] = _warm(ex.client, WORKERS)
         rows[f"dask scheduler + {WORKERS} dask worker on loopback (--scheduler)"] = measure(
-            ex, args.replications, args.years, args.scenario, args.repeat)
+            ex, args.replications, args.years, args.scenario, args.repeat, others=pids)
 
     table = Table(title=f"{args.scenario}: {args.replications} replications of {args.years:g} simulated year(s) "
                         f"on {WORKERS} single-threaded Dask workers, median of {args.repeat}", title_justify="left")
     for col, just in (("cluster", "left"), ("replications / min", "right"), ("per worker / min", "right"),
                       ("s / replication / worker", "right"), ("all timings / min", "right"),
                       ("worker CPU s / replication", "right"), ("of which simulate", "right"),
-                      ("outside simulate", "right"), ("per worker / min, CPU time", "right"),
+                      ("outside simulate", "right"), ("client, scheduler, nannies CPU s / replication", "right"),
+                      ("per worker / min, CPU time", "right"),
                       ("load 1 min", "right")):
         table.add_column(col, justify=just)
     for name, r in rows.items():
         table.add_row(name, f"{r['rate']:.1f}", f"{r['rate'] / WORKERS:.1f}", f"{60 * WORKERS / r['rate']:.1f}",
                       ", ".join(f"{x:.1f}" for x in r["rates"]), f"{r['cpu_s']:.2f}", f"{r['simulate_s']:.2f}",
-                      f"{r['overhead_s']:.2f}", f"{60 / r['cpu_s']:.1f}",
+                      f"{r['overhead_s']:.2f}", f"{r['host_s']:.2f}", f"{60 / r['cpu_s']:.1f}",
                       f"{r['load']:.1f}")
     console = Console(width=170)
     console.print(table)
@@ -186,7 +202,7 @@ def main() -> None:
     console.print(f"command-line cluster per worker ÷ LocalCluster per worker: {cli['rate'] / local['rate']:.2f} "
                   f"{ok(cli['rate'] >= 0.9 * local['rate'])} on wall time, {local['cpu_s'] / cli['cpu_s']:.2f} "
                   f"{ok(local['cpu_s'] >= 0.9 * cli['cpu_s'])} on CPU time (target: the same rate, read as within 10%)")
-    console.print("one-off start-up and warm-up CPU s per worker (imports, a two-day simulation; not in the rates): "
+    console.print("one-off start-up CPU s per worker (imports; not in the rates): "
                   + ", ".join(f"{k} {v:.1f}" for k, v in warm.items()), highlight=False)
     console.print("On a shared machine wall-time rates follow the load; CPU-time rates (60 / worker CPU s per "
                   "replication) show what each worker would do with a core to itself, without Dask's overhead "

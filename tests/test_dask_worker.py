@@ -33,10 +33,16 @@ def _probe():
             a = np.ones(2**17)  # 1 MiB
             del a
         faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+        for _ in range(2):  # a 'replication' growing the heap by 160 MiB and freeing it: faults of the second
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            arrays = [np.ones(2**18) for _ in range(80)]  # 2 MiB each
+            del arrays
+        refaults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
         pcs = dask_worker.periodic_callbacks
         return {"profiler": "profile" in pcs and pcs["profile"].is_running(), "tick_ms": pcs["tick"].callback_time,
                 "memory_ms": pcs["memory_monitor"].callback_time, "warm": warm_engine.cache_info().currsize == 1,
-                "malloc_env": os.environ.get("MALLOC_TRIM_THRESHOLD_"), "faults": faults}
+                "malloc_env": os.environ.get("MALLOC_TRIM_THRESHOLD_"), "faults": faults,
+                "refaults": refaults}
 
     return _state
 
@@ -59,15 +65,33 @@ def test_executor_sets_up_a_connected_clusters_workers_and_gives_them_back(clust
 
     with DaskExecutor(scheduler=cluster.scheduler_address) as ex:
         (during,) = ex.client.run(_probe()).values()
+        around_during = _around(cluster)
     assert not during["profiler"]
     assert during["tick_ms"] == 1000 and during["memory_ms"] == 1000
     assert during["warm"], "the engine should have been imported and run once before the first task"
     assert during["faults"] < 5_000, "large arrays should come from the heap again"
+    assert during["refaults"] < 2_000, "the heap a task grew should be kept for the next one"
 
     with distributed.Client(cluster.scheduler_address) as client:
         (after,) = client.run(_probe()).values()
     assert after["profiler"] and after["tick_ms"] == 20 and after["memory_ms"] == 100
     assert after["faults"] > 20_000, "the worker's own malloc settings should be back"
+    assert after["refaults"] > 20_000
+
+    assert around_during == {"scheduler": {"tick": 1000, "monitor": 5000},
+                             "nanny": {"tick": 1000, "monitor": 5000, "memory_monitor": 1000}}
+    assert _around(cluster) == {"scheduler": {"tick": 20, "monitor": 500},
+                                "nanny": {"tick": 20, "monitor": 500, "memory_monitor": 100}}, \
+        "the scheduler and the nannies should be given back their own intervals"
+
+
+def _around(cluster) -> dict:
+    """The intervals (ms) of the scheduler's and the nanny's periodic callbacks that the executor
+    stretches (the fixture's scheduler and nanny live in this process)."""
+    (nanny,) = cluster.workers.values()
+    pick = lambda server, names: {n: server.periodic_callbacks[n].callback_time for n in names}  # noqa: E731
+    return {"scheduler": pick(cluster.scheduler, ("tick", "monitor")),
+            "nanny": pick(nanny, ("tick", "monitor", "memory_monitor"))}
 
 
 def test_executor_sets_up_workers_that_join_later(cluster):

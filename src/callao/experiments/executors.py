@@ -63,8 +63,9 @@ class DaskExecutor:
     scheduler at ``scheduler`` (e.g. ``tcp://host:8786``). Use as a context manager: the cluster is
     started (or connected to) once on entry, each worker is set up by
     :class:`~callao.experiments.dask_worker.ReplicationWorkerPlugin`
-    (also workers that join later), and on exit the cluster is closed (a started one) or its
-    workers are given back as they were (a connected one)."""
+    (also workers that join later), the scheduler and nannies are made to wake up less often
+    (:mod:`callao.experiments.dask_worker`), and on exit the cluster is closed (a started one) or
+    its processes are given back as they were (a connected one)."""
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None):
         if (workers is None) == (scheduler is None):
@@ -75,6 +76,7 @@ class DaskExecutor:
         self.cluster = self.client = None
         self._quiet = None
         self._plugin = False
+        self._quieted: list[str] = []
 
     def __enter__(self) -> DaskExecutor:
         import warnings
@@ -100,22 +102,44 @@ class DaskExecutor:
                     self.client = Client(self.cluster)
                 self.client.register_plugin(ReplicationWorkerPlugin(), name=ReplicationWorkerPlugin.name)
                 self._plugin = True
+                self._quiet_scheduler_and_nannies()
         except (OSError, TimeoutError) as e:
             self.__exit__(None, None, None)
             where = self.scheduler or f"a local cluster of {self.workers} workers"
             raise ExperimentError(f"cannot connect to the Dask scheduler at {where}: {e}") from None
         return self
 
+    def _quiet_scheduler_and_nannies(self) -> None:
+        """Register the plugins that make the scheduler and the nannies wake up less often. A
+        scheduler or nanny that cannot load them (e.g. a scheduler without callao installed) is
+        left as it is: slower on a shared machine, but the results are the same."""
+        from callao.experiments.dask_worker import ReplicationNannyPlugin, ReplicationSchedulerPlugin
+
+        for plugin in (ReplicationSchedulerPlugin(), ReplicationNannyPlugin()):
+            try:
+                self.client.register_plugin(plugin, name=plugin.name)
+            except Exception:  # noqa: S112 (only a speed-up; see the docstring)
+                continue
+            self._quieted.append(plugin.name)
+
     def __exit__(self, *exc) -> None:
         with quiet_dask(logging.CRITICAL):
             if self.client is not None and self._plugin and self.cluster is None:
-                from callao.experiments.dask_worker import ReplicationWorkerPlugin
+                from callao.experiments.dask_worker import (ReplicationNannyPlugin, ReplicationSchedulerPlugin,
+                                                            ReplicationWorkerPlugin, leave_scheduler)
 
-                try:  # a cluster we only connected to gets its workers back as they were
-                    self.client.unregister_worker_plugin(ReplicationWorkerPlugin.name)
-                except Exception:  # noqa: S110 (the scheduler may be gone; nothing to give back then)
-                    pass
+                undo = {ReplicationWorkerPlugin.name: lambda: self.client.unregister_worker_plugin(
+                            ReplicationWorkerPlugin.name),
+                        ReplicationNannyPlugin.name: lambda: self.client.unregister_worker_plugin(
+                            ReplicationNannyPlugin.name, nanny=True),
+                        ReplicationSchedulerPlugin.name: lambda: self.client.run_on_scheduler(leave_scheduler)}
+                for name in (ReplicationWorkerPlugin.name, *self._quieted):
+                    try:  # a cluster we only connected to gets its processes back as they were
+                        undo[name]()
+                    except Exception:  # noqa: S110 (the scheduler may be gone; nothing to give back then)
+                        pass
             self._plugin = False
+            self._quieted = []
             if self.client is not None:
                 self.client.close()
             if self.cluster is not None:
