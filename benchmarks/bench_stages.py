@@ -56,6 +56,7 @@ def worker(args) -> dict:
         sys.path.insert(0, os.environ["CALLAO_BENCH_SRC"])
     t0 = time.process_time()
     import callao
+    import callao.sim  # noqa: F401  the engine (``import callao`` alone is lazy since 2026-12-01)
 
     import_s = time.process_time() - t0
     t0 = time.process_time()
