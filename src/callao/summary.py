@@ -136,8 +136,6 @@ def _summarise(scenario: Scenario, c: pd.DataFrame, vessels: pd.DataFrame, pool:
     for t in sc.terminals:
         sel = at[t.name]
         yard[t.name] = pool.submit(hourly_mean, col["t_yard_in"][sel], col["t_yard_out"][sel], teu[sel], n_hours)
-    for t in sc.terminals:
-        sel = at[t.name]
         add[f"teu_discharged:{t.name}"] = float(teu[discharged & sel].sum())
         add[f"teu_loaded:{t.name}"] = float(teu[loaded & sel].sum())
     for p in sc.port_names:  # TEU counts are whole numbers: these sums are exact in any order

@@ -21,6 +21,5 @@ def corridor_times(scenario: Scenario, terminal: np.ndarray, t_out_gate: np.ndar
         # the hour of day int(t % 24), exactly: floor(t - 24 floor(t / 24)) = floor(t) - 24 floor(floor(t) / 24),
         # in integers (a float remainder costs about 6 times as much)
         hour = np.floor(t).astype(np.int64) % 24
-        travel = corridor[terminal[rows]] * factor[hour]
-        t_lima[rows] = t + travel if sign > 0 else t - travel
+        t_lima[rows] = t + sign * corridor[terminal[rows]] * factor[hour]  # ± travel (exact: sign is ±1)
     return t_lima
